@@ -1,0 +1,113 @@
+"""Writers: one JSON per document, JSONL, and the tidy long format (CSV/Parquet, one row per value)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from .models import TABLE_NAMES, BudgetDocument
+
+TIDY_COLUMNS = ["doc_id", "source", "department", "year", "kind", "table", "table_title", "row_label", "code",
+                "code_kind", "column", "role", "value", "unit", "locator", "char_start", "char_end", "quote", "page"]
+
+
+def tidy_rows(doc: BudgetDocument) -> list[dict]:
+    """One row per extracted value: table cells, narrative facts and indicator numbers."""
+    rows: list[dict] = []
+    base = {"doc_id": doc.doc_id, "source": doc.source, "department": doc.department, "year": doc.year,
+            "kind": doc.kind}
+    for table in doc.tables:
+        for row in table.rows:
+            for cell in row.cells:
+                p = cell.amount.prov
+                rows.append({**base, "table": TABLE_NAMES[table.kind], "table_title": table.title,
+                             "row_label": row.label, "code": row.code, "code_kind": row.code_kind,
+                             "column": cell.column, "role": cell.role, "value": str(cell.amount.value),
+                             "unit": cell.amount.unit, "locator": p.locator, "char_start": p.char_start,
+                             "char_end": p.char_end, "quote": p.quote, "page": p.page})
+    for fact in doc.facts:
+        if fact.amount is None:
+            continue
+        p = fact.amount.prov
+        rows.append({**base, "table": "narrative", "table_title": fact.section, "row_label": fact.qualifier,
+                     "code": "", "code_kind": "", "column": fact.name, "role": fact.name,
+                     "value": str(fact.amount.value), "unit": fact.amount.unit, "locator": p.locator,
+                     "char_start": p.char_start, "char_end": p.char_end, "quote": p.quote, "page": p.page})
+    for ind in doc.indicators:
+        if ind.number is None:
+            continue
+        p = ind.prov
+        rows.append({**base, "table": TABLE_NAMES[ind.table], "table_title": ind.project, "row_label": ind.level3,
+                     "code": ind.project_code, "code_kind": "project" if ind.project_code else "",
+                     "column": "指标值", "role": "indicator", "value": str(ind.number), "unit": ind.unit,
+                     "locator": p.locator, "char_start": p.char_start, "char_end": p.char_end, "quote": p.quote,
+                     "page": p.page})
+    return rows
+
+
+def document_json(doc: BudgetDocument) -> str:
+    return doc.model_dump_json(indent=1)
+
+
+def _atomic_write(path: Path, data: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(data, encoding="utf-8")
+    tmp.replace(path)
+
+
+class Writer:
+    """Collects documents and writes them in one format into an output directory (atomically)."""
+
+    def __init__(self, out_dir: Path, fmt: str):
+        self.out_dir = Path(out_dir)
+        self.fmt = fmt
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._lines: list[str] = []
+        self._tidy: list[dict] = []
+        self.files: list[Path] = []
+
+    def add(self, doc: BudgetDocument) -> None:
+        if self.fmt == "json":
+            path = self.out_dir / f"{Path(doc.source).stem}.json"
+            _atomic_write(path, document_json(doc))
+            self.files.append(path)
+        elif self.fmt == "jsonl":
+            self._lines.append(doc.model_dump_json())
+        else:
+            self._tidy.extend(tidy_rows(doc))
+
+    def close(self) -> list[Path]:
+        if self.fmt == "jsonl":
+            path = self.out_dir / "documents.jsonl"
+            _atomic_write(path, "".join(line + "\n" for line in self._lines))
+            self.files.append(path)
+        elif self.fmt == "csv":
+            path = self.out_dir / "values.csv"
+            tmp = path.with_suffix(".csv.tmp")
+            with tmp.open("w", encoding="utf-8", newline="") as fh:
+                w = csv.DictWriter(fh, fieldnames=TIDY_COLUMNS)
+                w.writeheader()
+                w.writerows(self._tidy)
+            tmp.replace(path)
+            self.files.append(path)
+        elif self.fmt == "parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            path = self.out_dir / "values.parquet"
+            table = pa.Table.from_pylist(self._tidy, schema=pa.schema(
+                [(c, pa.int64() if c in ("year", "char_start", "char_end", "page") else pa.string())
+                 for c in TIDY_COLUMNS]))
+            tmp = path.with_suffix(".parquet.tmp")
+            pq.write_table(table, tmp)
+            tmp.replace(path)
+            self.files.append(path)
+        return self.files
+
+
+def summary_line(doc: BudgetDocument) -> str:
+    n_values = sum(1 for _ in doc.amounts()) + sum(1 for f in doc.facts if f.amount)
+    return json.dumps({"source": doc.source, "department": doc.department, "year": doc.year,
+                       "tables": len(doc.tables), "values": n_values, "findings": len(doc.findings)},
+                      ensure_ascii=False)

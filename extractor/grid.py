@@ -1,0 +1,77 @@
+"""Stage 2a: a table line -> cells with exact character spans. TSV, markdown pipe rows, and
+space-aligned columns (pdftotext -layout style) all become the same `GridRow`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+
+
+@dataclass(slots=True)
+class GridCell:
+    text: str      # stripped text as printed
+    start: int     # offset of text in the document
+    end: int
+
+    @property
+    def empty(self) -> bool:
+        return not self.text
+
+
+@dataclass(slots=True)
+class GridRow:
+    cells: list[GridCell]
+    start: int     # line start offset
+    end: int       # line end offset (exclusive, before the newline)
+    style: str     # tsv | pipe | spaces
+
+    def texts(self) -> list[str]:
+        return [c.text for c in self.cells]
+
+    def nonempty(self) -> list[GridCell]:
+        return [c for c in self.cells if c.text]
+
+
+def is_pipe_separator(line: str) -> bool:
+    return bool(_PIPE_SEPARATOR.match(line)) and "-" in line
+
+
+def is_row_line(line: str) -> bool:
+    """A line that belongs to a table grid (TSV or pipe)."""
+    s = line.strip()
+    return "\t" in line.rstrip("\n") and bool(s) or (s.startswith("|") and s.count("|") >= 2)
+
+
+def _cell(text: str, start: int) -> GridCell:
+    stripped = text.strip()
+    if not stripped:
+        return GridCell("", start, start)
+    lead = len(text) - len(text.lstrip())
+    return GridCell(stripped, start + lead, start + lead + len(stripped))
+
+
+def split_row(line: str, offset: int) -> GridRow | None:
+    """Split one line (starting at document offset `offset`) into cells; None for pipe separators."""
+    s = line.strip()
+    if s.startswith("|"):
+        if is_pipe_separator(line):
+            return None
+        first = line.index("|")
+        body_end = line.rstrip().rfind("|")
+        body = line[first + 1:body_end] if body_end > first else line[first + 1:]
+        cells, pos = [], offset + first + 1
+        for part in body.split("|"):
+            cells.append(_cell(part, pos))
+            pos += len(part) + 1
+        return GridRow(cells, offset, offset + len(line), "pipe")
+    if "\t" in line:
+        cells, pos = [], offset
+        for part in line.split("\t"):
+            cells.append(_cell(part, pos))
+            pos += len(part) + 1
+        return GridRow(cells, offset, offset + len(line), "tsv")
+    cells = [GridCell(m.group(0), offset + m.start(), offset + m.end())
+             for m in re.finditer(r"\S+(?: \S+)*", line)]
+    return GridRow(cells, offset, offset + len(line), "spaces")

@@ -1,0 +1,102 @@
+"""The one number parser: amount cells, numbers inside prose, comparators in indicator values.
+
+Everything that turns characters into a `Decimal` goes through here (extractor, checks, rag verifier, evals).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%")
+
+# A table amount cell: optional sign/parentheses, digits with optional thousands separators, decimals.
+_AMOUNT_RE = re.compile(r"^[-−–]?\(?\s*(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*\)?$")
+_PLAIN_RE = re.compile(r"^[-−–]?\d+(?:\.\d+)?$")
+
+# A number in prose (thousands separators allowed, full-width already folded).
+NUMBER_IN_TEXT_RE = re.compile(r"(?<![\d.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
+
+
+def fold_width(text: str) -> str:
+    """Full-width digits and punctuation to ASCII; same length, so offsets stay valid."""
+    return text.translate(_FULLWIDTH)
+
+
+def parse_amount(text: str | None) -> Decimal | None:
+    """Parse a table amount cell ('4,596.71', '140', '-3.2', '（12.00）' style negatives). None if not an amount."""
+    if text is None:
+        return None
+    s = fold_width(text).strip()
+    if not s or len(s) > 24:
+        return None
+    negative = False
+    if s.startswith("(") and s.endswith(")"):
+        negative, s = True, s[1:-1].strip()
+    if not _AMOUNT_RE.match(s) and not _PLAIN_RE.match(s):
+        return None
+    s = s.replace(",", "").replace("−", "-").replace("–", "-").replace(" ", "")
+    try:
+        value = Decimal(s)
+    except InvalidOperation:
+        return None
+    return -value if negative else value
+
+
+def is_amount(text: str | None) -> bool:
+    return parse_amount(text) is not None
+
+
+def decimals(text: str) -> int:
+    """Number of printed decimal places of a numeric string."""
+    s = fold_width(text).strip()
+    return len(s.split(".", 1)[1]) if "." in s else 0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A performance-indicator value such as '≥95%' or '≤13.00 万元' or '70 人'."""
+
+    comparator: str  # ≥ ≤ = > < or ""
+    number: Decimal | None
+    unit: str
+
+
+_CMP_MAP = {">=": "≥", "<=": "≤", "≧": "≥", "≦": "≤", "＞": ">", "＜": "<", "＝": "=", "大于等于": "≥",
+            "小于等于": "≤", "不低于": "≥", "不少于": "≥", "不高于": "≤", "不超过": "≤", "大于": ">", "小于": "<",
+            "等于": "="}
+_CMP_RE = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|＞|＜|＝|=|>|<|大于等于|小于等于|不低于|不少于|不高于|不超过|大于|小于|等于)?\s*"
+                     r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*([%‰]|[\u4e00-\u9fff（）()/a-zA-Z²³·]{1,8})?\s*$")
+
+
+def parse_comparison(text: str) -> Comparison | None:
+    """Split an indicator value into comparator, number and unit; None for text values ('提升', '合规')."""
+    m = _CMP_RE.match(fold_width(text))
+    if not m:
+        return None
+    cmp_raw, num, unit = m.group(1) or "", m.group(2), m.group(3) or ""
+    return Comparison(_CMP_MAP.get(cmp_raw, cmp_raw), Decimal(num.replace(",", "")), unit)
+
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def chinese_int(text: str) -> int | None:
+    """'二十一' -> 21, '十' -> 10, '三' -> 3, '12' -> 12. None if not a small Chinese/ASCII integer."""
+    text = fold_width(text.strip())
+    if text.isdigit():
+        return int(text)
+    if not text or any(ch not in CN_DIGITS and ch not in "十百" for ch in text):
+        return None
+    total, current = 0, 0
+    for ch in text:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = CN_DIGITS[ch]
+    return total + current

@@ -1,0 +1,203 @@
+"""Stage 2: document text -> narrative sections and raw table blocks (title, 部门名称 line, unit, grid rows).
+
+Tables broken across pages (the title and header printed again) are merged later by `tables.assemble`;
+here every printed piece is one `TableBlock`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .grid import GridRow, is_pipe_separator, is_row_line, split_row
+from .models import Section, TableKind
+from .tables.layout import NUMBERING
+from .tables.registry import classify_title, clean_title
+from .units import normalise_unit
+
+
+@dataclass(slots=True)
+class Line:
+    no: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class TableBlock:
+    kind: TableKind
+    title: str
+    title_start: int
+    title_end: int
+    department_line: str = ""
+    department_span: tuple[int, int] | None = None
+    unit: str = ""
+    rows: list[GridRow] = field(default_factory=list)
+    end: int = 0
+
+
+def split_lines(text: str) -> list[Line]:
+    lines, pos = [], 0
+    for no, raw in enumerate(text.split("\n")):
+        lines.append(Line(no, pos, pos + len(raw), raw))
+        pos += len(raw) + 1
+    return lines
+
+
+_DEPT_LINE = re.compile(r"^\s*\|?\s*\**(部门名称|单位名称|部门/单位|部门（单位）名称|部门\(单位\)名称|预算单位|编制单位|单位)\**\s*[：:]\s*(.*)$")
+_DEPT_CELL = re.compile(r"^(部门名称|单位名称|部门（单位）名称|部门\(单位\)名称)[：:]?$")
+_UNIT_LINE = re.compile(r"^\s*\|?\s*\**(?:金额)?单位\**\s*[：:]\s*\**\s*(亿元|万元|千元|元)")
+_SUBTITLE = re.compile(r"^[#\s]*[（(]\s*\d{4}\s*年度?\s*[)）]\s*$")
+_NOTE_LINE = re.compile(r"^\s*[（(]?(注|备注|说明)[）)]?[：:]")
+
+
+def department_from_line(text: str) -> tuple[str, int, int] | None:
+    """'部门名称：许昌市…（汇总）' -> (value, start, end) relative to the line; None if not such a line."""
+    m = _DEPT_LINE.match(text)
+    if not m:
+        return None
+    value = m.group(2)
+    # cut off trailing table cells / unit text printed on the same line
+    value = re.split(r"\t|\s{2,}|\||单位[：:]", value)[0].strip().strip("*")
+    if m.group(1) == "单位" and not value or value.startswith(("万元", "元", "千元")):
+        return None
+    if not value:
+        return None
+    start = text.index(value, m.start(2))
+    return value, start, start + len(value)
+
+
+def unit_from_line(text: str) -> str | None:
+    m = _UNIT_LINE.match(text)
+    if m:
+        return normalise_unit(m.group(1))
+    m = re.search(r"单位\s*[：:]\s*(亿元|万元|千元|元)", text)
+    if m and len(text.strip()) < 60:
+        return m.group(1)
+    return None
+
+
+def _title_kind(line: Line) -> TableKind | None:
+    if is_row_line(line.text):
+        s = line.text.strip()
+        raw = [c.strip() for c in re.split(r"\t|\|", s)]
+        cells = [c for c in raw if c]
+        # A title printed inside a grid line stands alone in its first cell; numbered rows are data.
+        if len(cells) != 1 or raw[0] != cells[0] or NUMBERING.match(cells[0]) or not cells[0].endswith("表"):
+            return None
+        return classify_title(cells[0])
+    return classify_title(line.text)
+
+
+def find_tables(lines: list[Line], text: str) -> list[TableBlock]:
+    """Find every table block: a title line followed (after optional subtitle/部门/单位 lines) by grid rows."""
+    blocks: list[TableBlock] = []
+    n = len(lines)
+    i = 0
+    while i < n:
+        kind = _title_kind(lines[i]) if lines[i].text.strip() else None
+        if kind is None:
+            i += 1
+            continue
+        title_line = lines[i]
+        block = TableBlock(kind=kind, title=clean_title(title_line.text), title_start=title_line.start,
+                           title_end=title_line.end)
+        j = i + 1
+        seen_meta = 0
+        # Preamble: blank lines, the year subtitle, department and unit lines (in any order).
+        while j < n and seen_meta < 8:
+            t = lines[j].text
+            if not t.strip() or _SUBTITLE.match(t):
+                j += 1
+                seen_meta += 1
+                continue
+            dept = department_from_line(t)
+            unit = unit_from_line(t)
+            if unit:
+                block.unit = unit
+            if dept and not block.department_line:
+                value, s, e = dept
+                block.department_line = value
+                block.department_span = (lines[j].start + s, lines[j].start + e)
+            if dept or unit:
+                j += 1
+                seen_meta += 1
+                continue
+            break
+        rows: list[GridRow] = []
+        while j < n:
+            t = lines[j].text
+            if is_row_line(t):
+                if _title_kind(lines[j]) is not None and rows:
+                    break
+                if not is_pipe_separator(t):
+                    row = split_row(t, lines[j].start)
+                    if row is not None:
+                        rows.append(row)
+                j += 1
+                continue
+            if not t.strip():
+                k = j + 1
+                while k < n and not lines[k].text.strip():
+                    k += 1
+                if k < n and is_row_line(lines[k].text) and _title_kind(lines[k]) is None and rows:
+                    j = k
+                    continue
+            break
+        if rows:
+            block.rows = rows
+            block.end = lines[j - 1].end if j > 0 else title_line.end
+            blocks.append(block)
+            i = j
+        else:
+            i += 1
+    return blocks
+
+
+_PART = re.compile(r"^(第[一二三四五六七八九十]+部分)")
+_SEC1 = re.compile(r"^([一二三四五六七八九十]+)[、.．]")
+_SEC2 = re.compile(r"^[（(]([一二三四五六七八九十]+)[)）]")
+_HEADING_MARK = re.compile(r"^\s*(#{1,6})\s*")
+
+
+def heading_of(line: str) -> tuple[int, str] | None:
+    """(level, title) for a narrative heading line, else None. Levels: 部分=1, 一、=2, （一）=3."""
+    s = line.strip()
+    md = _HEADING_MARK.match(s)
+    body = s[md.end():] if md else s
+    body = body.replace("**", "").strip()
+    if not body or len(body) > 60 or is_row_line(line):
+        return None
+    if _PART.match(body):
+        return 1, body
+    # Numbered headings are short and do not end like sentences.
+    if body.endswith(("。", "；", ";", "，")) or len(body) > 40:
+        return (None if not md else (2, body))
+    if _SEC1.match(body):
+        return 2, body
+    if _SEC2.match(body):
+        return 3, body
+    if md:
+        return min(len(md.group(1)), 3), body
+    return None
+
+
+def find_sections(lines: list[Line], end_offset: int) -> list[Section]:
+    """Narrative headings before `end_offset` (the first table), with their part/section path."""
+    heads: list[tuple[int, str, Line]] = []
+    for line in lines:
+        if line.start >= end_offset:
+            break
+        h = heading_of(line.text)
+        if h:
+            heads.append((h[0], h[1], line))
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    for idx, (level, title, line) in enumerate(heads):
+        while stack and stack[-1][0] >= level:
+            stack.pop()
+        stack.append((level, title))
+        nxt = heads[idx + 1][2].start if idx + 1 < len(heads) else end_offset
+        sections.append(Section(title=title, path="/".join(t for _, t in stack), level=level,
+                                char_start=line.start, char_end=max(nxt - 1, line.end)))
+    return sections
