@@ -5,9 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from .provenance import Provenance
+from .provenance import Provenance, Record
 
 
 class TableKind(StrEnum):
@@ -38,20 +38,20 @@ TABLE_NAMES: dict[TableKind, str] = {
 }
 
 
-class Amount(BaseModel):
+class Amount(Record):
     value: Decimal
     unit: str = Field(description="Unit as printed for this value: 万元, 元, %, 个, 辆 …; never rescaled.")
     raw: str = Field(description="The number exactly as printed.")
     prov: Provenance
 
 
-class Cell(BaseModel):
+class Cell(Record):
     column: str = Field(description="Column header path as printed, levels joined by '/'.")
     role: str = Field(default="", description="Canonical column role (total, basic, personnel, project …) where known.")
     amount: Amount
 
 
-class TableRow(BaseModel):
+class TableRow(Record):
     label: str = Field(description="Row label (科目名称 / 项目名称 / 项目 …).")
     code: str = Field(default="", description="Normalised code: functional 3/5/7 digits, economic 3/5, unit or project code.")
     code_raw: str = Field(default="", description="Code text as printed (e.g. '201 03 01').")
@@ -72,7 +72,7 @@ class TableRow(BaseModel):
         return None
 
 
-class Table(BaseModel):
+class Table(Record):
     kind: TableKind
     title: str
     title_prov: Provenance
@@ -86,7 +86,7 @@ class Table(BaseModel):
     char_end: int = 0
 
 
-class Indicator(BaseModel):
+class Indicator(Record):
     table: TableKind
     project: str = Field(default="", description="Project name; '' for the department-wide table.")
     project_code: str = ""
@@ -100,7 +100,7 @@ class Indicator(BaseModel):
     prov: Provenance
 
 
-class Fact(BaseModel):
+class Fact(Record):
     """A fact stated in the narrative, e.g. 收入总计 286.55 万元, 基本支出占 51.14%."""
 
     name: str = Field(description="Fact name (revenue_total, income_source, functional_share …).")
@@ -111,7 +111,7 @@ class Fact(BaseModel):
     section: str = ""
 
 
-class Section(BaseModel):
+class Section(Record):
     title: str
     path: str = Field(description="Part / section path, e.g. '第二部分/一、收入支出预算总体情况说明'.")
     level: int
@@ -119,7 +119,7 @@ class Section(BaseModel):
     char_end: int
 
 
-class Finding(BaseModel):
+class Finding(Record):
     rule: str
     severity: str = Field(description="rounding | mismatch | shifted_column | malformed | missing")
     message: str
@@ -129,7 +129,7 @@ class Finding(BaseModel):
     values: list[Amount] = Field(default_factory=list)
 
 
-class BudgetDocument(BaseModel):
+class BudgetDocument(Record):
     doc_id: str
     source: str
     title: str = ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 _FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%")
 
@@ -24,6 +25,7 @@ def fold_width(text: str) -> str:
     return text.translate(_FULLWIDTH)
 
 
+@lru_cache(maxsize=65536)
 def parse_amount(text: str | None) -> Decimal | None:
     """Parse a table amount cell ('4,596.71', '140', '-3.2', '（12.00）' style negatives). None if not an amount."""
     if text is None:

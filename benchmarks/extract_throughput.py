@@ -1,0 +1,97 @@
+"""Extraction throughput on a corpus of ≥500 variant documents built from the samples at run time.
+
+Reports documents/second for `extract` with 1 and 2 workers next to a bare read+split of the same files
+(median of N repeats). Nothing generated is kept: the corpus lives in a temporary directory.
+
+    .venv/bin/python benchmarks/extract_throughput.py [--docs 500] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from extractor.batch import extract_many  # noqa: E402
+from extractor.load import load_document  # noqa: E402
+from extractor.segment import find_tables, split_lines  # noqa: E402
+
+CITIES = ["开封市", "洛阳市", "平顶山市", "安阳市", "鹤壁市", "新乡市", "焦作市", "濮阳市", "三门峡市", "南阳市", "商丘市", "信阳市"]
+AGENCIES = ["人民政府办公室", "财政局", "教育局", "民政局", "司法局", "商务局", "文化广电和旅游局", "统计局", "审计局", "水利局"]
+
+
+def make_corpus(out: Path, n: int, seed: int = 7) -> list[Path]:
+    rng = random.Random(seed)
+    samples = sorted((ROOT / "data" / "samples").glob("*.txt"))
+    texts = [p.read_text(encoding="utf-8") for p in samples]
+    files = []
+    for i in range(n):
+        text = texts[i % len(texts)]
+        # another department and year; amounts untouched so the documents stay internally consistent
+        text = re.sub(r"(许昌市|漯河市|济源产城融合示范区)", rng.choice(CITIES), text)
+        text = text.replace("人民政府办公室", rng.choice(AGENCIES))
+        year = rng.choice([2021, 2022, 2023, 2024, 2025])
+        text = re.sub(r"20(2[2-4])(\s*年)", lambda m, y=year: f"{y}{m.group(2)}", text)
+        path = out / f"variant_{i:04d}.txt"
+        path.write_text(text, encoding="utf-8")
+        files.append(path)
+    return files
+
+
+def time_it(fn, repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=500)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        files = make_corpus(Path(tmp), args.docs)
+        mb = sum(f.stat().st_size for f in files) / 1e6
+
+        def read_split():
+            for f in files:
+                loaded = load_document(f)
+                find_tables(split_lines(loaded.text), loaded.text)
+
+        errors = []
+
+        def extract(workers: int):
+            def run():
+                errors.clear()
+                for outcome in extract_many(files, workers):
+                    if outcome.error:
+                        errors.append(outcome.error)
+            return run
+
+        base = time_it(read_split, args.repeats)
+        one = time_it(extract(1), args.repeats)
+        two = time_it(extract(2), args.repeats)
+        n = len(files)
+        print(f"corpus: {n} documents, {mb:.1f} MB (variants of {len(list((ROOT / 'data' / 'samples').glob('*.txt')))} samples), "
+              f"median of {args.repeats} runs")
+        print(f"read+split           {base:7.2f} s  {n / base:8.1f} docs/s")
+        print(f"extract, 1 worker    {one:7.2f} s  {n / one:8.1f} docs/s  ({one / base:.1f}x read+split)")
+        print(f"extract, 2 workers   {two:7.2f} s  {n / two:8.1f} docs/s  ({one / two:.2f}x speed-up over 1 worker)")
+        print(f"extraction errors: {len(errors)}")
+        for e in errors[:5]:
+            print("  ", e)
+
+
+if __name__ == "__main__":
+    main()
