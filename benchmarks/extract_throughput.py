@@ -74,7 +74,7 @@ def main() -> None:
         def extract(workers: int):
             def run():
                 errors.clear()
-                for outcome in extract_many(files, workers):
+                for outcome in extract_many(files, workers, shape="json"):
                     if outcome.error:
                         errors.append(outcome.error)
             return run

@@ -1,39 +1,74 @@
-"""Bulk extraction: many files, a process pool, bad files reported and skipped."""
+"""Bulk extraction: many files, a process pool, bad files reported and skipped.
+
+Workers send back what the caller needs in its cheapest form: a document object (in-process), its JSON
+(pickling a whole BudgetDocument across processes cost more than extracting it), or tidy rows."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Literal
 
 from .errors import BudgetQAError
 from .models import BudgetDocument
+
+Shape = Literal["document", "json", "tidy"]
 
 
 @dataclass
 class Outcome:
     path: Path
     document: BudgetDocument | None = None
+    json: str | None = None
+    tidy: list[dict] | None = None
+    summary: dict | None = None
     error: str | None = None
 
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
-def _extract_one(path: Path) -> Outcome:
+    def get_document(self) -> BudgetDocument:
+        if self.document is None and self.json is not None:
+            self.document = BudgetDocument.model_validate_json(self.json)
+        assert self.document is not None, "no document in a failed outcome"
+        return self.document
+
+
+def _summary(doc: BudgetDocument) -> dict:
+    return {"source": doc.source, "doc_id": doc.doc_id, "department": doc.department, "year": doc.year,
+            "tables": len(doc.tables), "values": sum(1 for _ in doc.amounts()) + sum(1 for f in doc.facts if f.amount),
+            "findings": len(doc.findings)}
+
+
+def _extract_one(path: Path, shape: Shape = "document") -> Outcome:
+    from .export import tidy_rows
     from .pipeline import extract_file
 
     try:
-        return Outcome(path, extract_file(path))
+        doc = extract_file(path)
     except BudgetQAError as exc:
         return Outcome(path, error=str(exc))
     except Exception as exc:  # a parser bug must not stop a bulk run; it is reported with the file
         return Outcome(path, error=f"{path}: internal error while extracting ({type(exc).__name__}: {exc})")
+    if shape == "json":
+        return Outcome(path, json=doc.model_dump_json(), summary=_summary(doc))
+    if shape == "tidy":
+        return Outcome(path, tidy=tidy_rows(doc), summary=_summary(doc))
+    return Outcome(path, document=doc, summary=_summary(doc))
 
 
-def extract_many(paths: list[Path], workers: int = 1) -> Iterator[Outcome]:
-    """Yield one Outcome per input path, in input order."""
+def extract_many(paths: list[Path], workers: int = 1, shape: Shape = "document") -> Iterator[Outcome]:
+    """Yield one Outcome per input path, in input order. With workers > 1 a process pool is used and
+    'document' results travel as JSON (call `Outcome.get_document()`)."""
     if workers <= 1 or len(paths) < 2:
         for p in paths:
-            yield _extract_one(p)
+            yield _extract_one(p, shape)
         return
+    wire_shape: Shape = "json" if shape == "document" else shape
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(_extract_one, paths, chunksize=max(1, min(16, len(paths) // (workers * 4) or 1)))
+        chunk = max(1, min(16, len(paths) // (workers * 4) or 1))
+        yield from pool.map(partial(_extract_one, shape=wire_shape), paths, chunksize=chunk)

@@ -46,10 +46,6 @@ def tidy_rows(doc: BudgetDocument) -> list[dict]:
     return rows
 
 
-def document_json(doc: BudgetDocument) -> str:
-    return doc.model_dump_json(indent=1)
-
-
 def _atomic_write(path: Path, data: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(data, encoding="utf-8")
@@ -67,15 +63,28 @@ class Writer:
         self._tidy: list[dict] = []
         self.files: list[Path] = []
 
-    def add(self, doc: BudgetDocument) -> None:
-        if self.fmt == "json":
-            path = self.out_dir / f"{Path(doc.source).stem}.json"
-            _atomic_write(path, document_json(doc))
-            self.files.append(path)
-        elif self.fmt == "jsonl":
-            self._lines.append(doc.model_dump_json())
+    @property
+    def shape(self) -> str:
+        """What the writer needs from a worker (see extractor.batch)."""
+        return "tidy" if self.fmt in ("csv", "parquet") else "json"
+
+    def add_outcome(self, outcome) -> None:
+        """Write one successful `extractor.batch.Outcome`, in whichever shape it arrived."""
+        if self.fmt in ("csv", "parquet"):
+            self._tidy.extend(outcome.tidy if outcome.tidy is not None else tidy_rows(outcome.get_document()))
+            return
+        data = outcome.json if outcome.json is not None else outcome.get_document().model_dump_json()
+        if self.fmt == "jsonl":
+            self._lines.append(data)
         else:
-            self._tidy.extend(tidy_rows(doc))
+            path = self.out_dir / f"{Path(outcome.summary['source']).stem}.json"
+            _atomic_write(path, data)
+            self.files.append(path)
+
+    def add(self, doc: BudgetDocument) -> None:
+        from .batch import Outcome
+
+        self.add_outcome(Outcome(Path(doc.source), document=doc, summary={"source": doc.source}))
 
     def close(self) -> list[Path]:
         if self.fmt == "jsonl":

@@ -44,13 +44,13 @@ def run(args: argparse.Namespace) -> int:
     ok = failed = 0
     workers = args.workers or settings.workers
     with progress(len(files), "extract") as advance:
-        for outcome in extract_many(files, workers):
+        for outcome in extract_many(files, workers, shape=writer.shape):
             advance()
             if outcome.error:
                 failed += 1
                 print(f"error: {outcome.error}", file=sys.stderr)
                 continue
-            writer.add(outcome.document)
+            writer.add_outcome(outcome)
             ok += 1
     written = writer.close()
     print(f"extracted {ok} document(s), {failed} failed -> {args.out} ({args.format}, {len(written)} file(s))")
