@@ -74,6 +74,16 @@ def _bigrams(s: str) -> set[str]:
     return {s[i:i + 2] for i in range(len(s) - 1)} if len(s) > 1 else {s}
 
 
+@dataclass(frozen=True)
+class Mention:
+    """An exact alias occurrence in a text (offsets in the text with whitespace removed)."""
+
+    department: str
+    alias: str
+    start: int
+    end: int
+
+
 class DepartmentResolver:
     """Finds which known department a piece of text (a question, a file name) refers to."""
 
@@ -102,3 +112,25 @@ class DepartmentResolver:
                 scored.append(Match(dep, best))
         scored.sort(key=lambda m: -m.score)
         return scored
+
+    def mentions(self, text: str) -> list[Mention]:
+        """Departments named in `text` by an exact alias, in text order. A shorter alias inside a longer
+        one's span is dropped (漯河市政府办 wins over 政府办); several departments on the same span are all
+        kept (an ambiguous name such as 政府办公室 names each of them)."""
+        t = re.sub(r"\s", "", text)
+        found = []
+        for dep, aliases in self._aliases.items():
+            for alias in aliases:
+                start = t.find(alias)
+                while start >= 0:
+                    found.append(Mention(dep, alias, start, start + len(alias)))
+                    start = t.find(alias, start + 1)
+        found.sort(key=lambda m: (-(m.end - m.start), m.start))
+        kept: list[Mention] = []
+        for m in found:
+            if any(k.start < m.end and m.start < k.end and (k.start, k.end) != (m.start, m.end) for k in kept):
+                continue
+            if any(k.department == m.department and k.start <= m.start and m.end <= k.end for k in kept):
+                continue
+            kept.append(m)
+        return sorted(kept, key=lambda m: m.start)

@@ -49,6 +49,7 @@ class Cell(Record):
     column: str = Field(description="Column header path as printed, levels joined by '/'.")
     role: str = Field(default="", description="Canonical column role (total, basic, personnel, project …) where known.")
     amount: Amount
+    method: str = Field(default="rules", description="How the value was extracted: rules | llm:<model>.")
 
 
 class TableRow(Record):
@@ -109,6 +110,7 @@ class Fact(Record):
     text: str | None = Field(default=None, description="Text facts: reasons, 职责.")
     prov: Provenance
     section: str = ""
+    method: str = Field(default="rules", description="How the value was extracted: rules | llm:<model>.")
 
 
 class Section(Record):
@@ -129,6 +131,26 @@ class Finding(Record):
     values: list[Amount] = Field(default_factory=list)
 
 
+class LLMUsage(Record):
+    """What the LLM-assisted stage cost and did for one document (absent when it did not run)."""
+
+    model: str
+    requests: int = Field(default=0, description="HTTP requests made (validation retries included).")
+    cached: int = Field(default=0, description="Chunks answered from the cache (no request, no cost).")
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost: Decimal | None = Field(default=None, description="Cost of the requests, when prices are configured.")
+    chunks: int = Field(default=0, description="Parts of the document sent (uncovered by the rules).")
+    chunks_failed: int = 0
+    tokens_sent_estimate: int = Field(default=0, description="Approximate tokens sent (all requests).")
+    tokens_whole_estimate: int = Field(default=0, description="Approximate tokens to send the whole document.")
+    proposed: int = Field(default=0, description="Items the LLM returned.")
+    accepted: int = Field(default=0, description="Items added to the document (grounded, new).")
+    agreed: int = Field(default=0, description="Items equal to a value the rules already had.")
+    rejected: int = Field(default=0, description="Items dropped (ungrounded, invalid, or contradicted by the rules).")
+    errors: list[str] = Field(default_factory=list, description="Endpoint failures; the rule results stand.")
+
+
 class BudgetDocument(Record):
     doc_id: str
     source: str
@@ -146,6 +168,7 @@ class BudgetDocument(Record):
     indicators: list[Indicator] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list, description="Layout notes (merged page splits, repaired cells …).")
+    llm_usage: LLMUsage | None = Field(default=None, description="Set when the LLM-assisted stage ran (--llm).")
 
     def tables_of(self, kind: TableKind) -> list[Table]:
         return [t for t in self.tables if t.kind == kind]

@@ -69,7 +69,9 @@ _CMP_MAP = {">=": "≥", "<=": "≤", "≧": "≥", "≦": "≤", "＞": ">", "�
             "小于等于": "≤", "不低于": "≥", "不少于": "≥", "不高于": "≤", "不超过": "≤", "大于": ">", "小于": "<",
             "等于": "="}
 _CMP_RE = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|＞|＜|＝|=|>|<|大于等于|小于等于|不低于|不少于|不高于|不超过|大于|小于|等于)?\s*"
-                     r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*([%‰]|[\u4e00-\u9fff（）()/a-zA-Z²³·]{1,8})?\s*$")
+                     r"(\d+(?:,\d{3})*(?:\.\d+)?)\s*([%‰]|[\u4e00-\u9fff（）()/a-zA-Z²³·*]{1,5})?\s*$")
+# Deadlines and dates ('12 月底前', '2023全年') are text values, not quantities.
+_NOT_A_UNIT = re.compile(r"[前后底内全以止]|^年$|^月$|^日$")
 
 
 def parse_comparison(text: str) -> Comparison | None:
@@ -78,6 +80,8 @@ def parse_comparison(text: str) -> Comparison | None:
     if not m:
         return None
     cmp_raw, num, unit = m.group(1) or "", m.group(2), m.group(3) or ""
+    if unit and _NOT_A_UNIT.search(unit):
+        return None
     return Comparison(_CMP_MAP.get(cmp_raw, cmp_raw), Decimal(num.replace(",", "")), unit)
 
 

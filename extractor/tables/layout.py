@@ -1,162 +1,306 @@
-"""Table layout: header rows vs data rows, header -> column paths, page-split merging, wrapped cells."""
+"""Table layout: which cells are labels/codes and which are amounts, header rows vs data rows, the printed
+multi-row header -> column paths (surviving shifted header rows), and wrapped cells."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 from ..grid import GridCell, GridRow
-from ..numbers import is_amount
+from ..numbers import parse_amount
 
-_CODE_CELL = re.compile(r"^\d{3}(?:\s*\d{2}){0,2}$|^\d{5,}$|^\d{3}$")
+_CODE_CELL = re.compile(r"^(?:\d{3}(?:[ \u3000]+\d{2}){1,2}|\d{2,3}|\d{5,7}|\d{9,})$")
+_SPLIT_CODE = re.compile(r"^\d{3}(?:[ \u3000]+\d{2}){1,2}$")
+_INTEGER = re.compile(r"^\d+$")
 TOTAL_LABELS = re.compile(r"^(合\s*计|总\s*计|共\s*计|小\s*计|本年(收入|支出)合计|收入合计|支出合计|收入总计|支出总计)[：:]?$")
 NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）]|其中[：:])")
-LABEL_HEADERS = {"类", "款", "项", "科目编码", "单位代码", "单位（科目名称）", "科目名称", "项目", "项目名称", "项目单位",
-                 "类型", "部门（单位）代码", "部门（单位）名称", "单位名称", "功能分类科目编码", "单位编码（项目编码）",
-                 "项目单位（项目名称）", "部门代码", "部门名称", "单位编码", "科目", "编码", "名称", "项目类型",
-                 "功能分类科目名称", "经济分类科目编码", "经济分类科目名称", "收入", "支出", "金额", "预算数"}
+_ITEM_NUMBER = re.compile(r"^(?:\d+[、.．]|[（(]\d+[)）]|[①-⑳])")
+SUBTOTAL = {"小计", "合计"}
+# Header names of label (non-amount) columns; anything naming a code, a name or a classification.
+LABEL_HEADERS = {"类", "款", "项", "科目", "编码", "名称", "项目", "项目单位", "类型", "项目类型", "单位", "部门",
+                 "功能分类", "经济分类"}
+_LABEL_HEADER_WORDS = re.compile(r"编码|代码|科目|名称|经济分类|类型")
+# Two-sided (收支) tables name their label columns 项目 and their amount columns 金额/预算数.
+_TWO_SIDED_LABEL = {"项目", "收入项目", "支出项目", "收入", "支出"}
 
 
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=8192)
 def norm_header(text: str) -> str:
     """Header cell text without internal spaces ('对个人和家庭 的补助' -> '对个人和家庭的补助')."""
-    return re.sub(r"\s+", "", text).replace("**", "")
+    return _SPACES.sub("", text).replace("**", "")
 
 
+_BR = re.compile(r"<br\s*/?>")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff（）、])[ \u3000]+(?=[\u3400-\u9fff（）、])")
+
+
+@lru_cache(maxsize=8192)
+def clean_label(text: str) -> str:
+    """A label as a reader reads it: '<br>' and spaces inside CJK words (line wraps) removed."""
+    text = _BR.sub("", text)
+    return _CJK_GAP.sub("", text).strip()
+
+
+@lru_cache(maxsize=4096)
+def is_label_header(name: str) -> bool:
+    return name in LABEL_HEADERS or bool(_LABEL_HEADER_WORDS.search(name))
+
+
+@lru_cache(maxsize=16384)
 def is_code(text: str) -> bool:
     return bool(_CODE_CELL.match(text.strip()))
 
 
-def is_data_row(row: GridRow) -> bool:
-    for cell in row.cells:
-        t = cell.text
+def is_split_code(text: str) -> bool:
+    return bool(_SPLIT_CODE.match(text))
+
+
+@lru_cache(maxsize=8192)
+def is_total_label(text: str) -> bool:
+    return bool(TOTAL_LABELS.match(_SPACES.sub("", text)))
+
+
+def label_end(cells: list[GridCell]) -> int:
+    """Index after the last label/code cell of a row: a cell is a label unless it is an amount, and an
+    integer is a code (not an amount) when it has a leading zero or a text cell to its right."""
+    last = -1
+    text_right = False
+    for j in range(len(cells) - 1, -1, -1):
+        t = cells[j].text
         if not t:
             continue
-        if is_amount(t) or is_code(t) or TOTAL_LABELS.match(t) or NUMBERING.match(t):
+        if parse_amount(t) is None:
+            if last < 0:
+                last = j
+            text_right = True
+        elif _INTEGER.match(t) and (text_right or (t[0] == "0" and len(t) > 1)) and last < 0:
+            last = j
+    return last + 1
+
+
+def amount_cells(cells: list[GridCell], start: int) -> list[tuple[int, GridCell]]:
+    return [(j, c) for j in range(start, len(cells)) if (c := cells[j]).text and parse_amount(c.text) is not None]
+
+
+def _only_total_label(row: GridRow) -> int | None:
+    """Column of the total label when the row holds a total label and nothing but amounts besides."""
+    col = None
+    for j, c in enumerate(row.cells):
+        if not c.text:
+            continue
+        if is_total_label(c.text) and col is None:
+            col = j
+        elif parse_amount(c.text) is None:
+            return None
+    return col
+
+
+def is_data_row(row: GridRow, amount_start: int | None) -> bool:
+    """A row carrying values, or codes / a total or numbered label in the label area (so that an empty
+    table's 合计 row is data while a header's 合计/小计/其中 column names are not)."""
+    end = label_end(row.cells)
+    if any(c.text and parse_amount(c.text) is not None for c in row.cells[end:]):
+        return True
+    limit = end if amount_start is None else min(end, amount_start)
+    for c in row.cells[:limit]:
+        t = c.text
+        if t and ((is_code(t) and len(t) >= 3) or (NUMBERING.match(t) and not t.startswith("其中"))):
             return True
-    return False
+    col = _only_total_label(row)
+    return col is not None and (amount_start is None or col < amount_start)
+
+
+def header_amount_start(header: list[GridRow]) -> int | None:
+    """First column of the top header row that names an amount column (not a code/name column)."""
+    for row in header:
+        for j, c in enumerate(row.cells):
+            name = norm_header(c.text)
+            if name and not is_label_header(name):
+                return j
+    return None
 
 
 def split_header(rows: list[GridRow]) -> tuple[list[GridRow], list[GridRow]]:
+    """Leading header rows and the data rows after them."""
     for i, row in enumerate(rows):
-        if is_data_row(row):
+        if is_data_row(row, header_amount_start(rows[:i]) if i else None):
             return rows[:i], rows[i:]
     return rows, []
 
 
 def header_key(rows: list[GridRow]) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(norm_header(c.text) for c in r.cells if c.text) for r in rows)
+    return tuple(row_key(r) for r in rows)
+
+
+def row_key(row: GridRow) -> tuple[str, ...]:
+    return tuple(norm_header(c.text) for c in row.cells if c.text)
+
+
+# ---- header -> column paths ----------------------------------------------------------------------------
+
+@dataclass
+class _Node:
+    name: str
+    col: int
+    span: int
+    children: list[_Node]
+
+
+def _grid(header: list[GridRow], width: int) -> list[list[str]]:
+    return [[norm_header(c.text) for c in r.cells] + [""] * max(0, width - len(r.cells)) for r in header]
+
+
+def carry_paths(header: list[GridRow], start: int, width: int) -> list[list[str]]:
+    """Column paths read straight down each column; a blank (merged) header cell takes the name to its left
+    in the same row when both columns share their parents and a lower row names something under it."""
+    grid = _grid(header, width)
+    paths: list[list[str]] = [[] for _ in range(start, width)]
+    for r, row in enumerate(grid):
+        carry = ""
+        for j in range(start, width):
+            name = row[j]
+            if name:
+                carry = name
+            elif carry and j > start and paths[j - start] == paths[j - start - 1][:len(paths[j - start])] and \
+                    len(paths[j - start - 1]) > len(paths[j - start]) and any(
+                    grid[k][j] for k in range(r + 1, len(grid))):
+                name = carry
+            else:
+                carry = ""
+            if name:
+                paths[j - start].append(name)
+    return paths
+
+
+def positional_paths(header: list[GridRow], start: int, width: int) -> list[str] | None:
+    """Column paths by position; None when the rows contradict each other (a row shifted in conversion)."""
+    grid = _grid(header, width)
+    top = grid[0]
+    if start >= width or not top[start] or is_label_header(top[start]):
+        return None
+    for r in range(1, len(grid)):
+        for j, name in enumerate(grid[r]):
+            if not name:
+                continue
+            label = is_label_header(name)
+            if (j >= start and label) or (j < start and not label):
+                return None
+    paths = carry_paths(header, start, width)
+    # children of one parent: a 小计/合计 must come first, and a parent is never also a leaf
+    seen: dict[str, list[str]] = {}
+    for p in paths:
+        for d in range(1, len(p)):
+            seen.setdefault("/".join(p[:d]), []).append(p[d])
+    joined = {"/".join(p) for p in paths}
+    for parent, kids in seen.items():
+        ordered = list(dict.fromkeys(kids))
+        if any(k in SUBTOTAL for k in ordered[1:]) or parent in joined:
+            return None
+    return ["/".join(p) for p in paths]
+
+
+def gap_shift(present: list[set[int]], n: int, d: int):
+    """Data rows wider on the label side than their header lost `d` empty amount columns somewhere: put the
+    gap where the rows have their widest run of columns without any value. Returns k -> header column."""
+    best_start, best_len, run = n, 0, 0
+    for k in range(n + 1):
+        if k < n and not any(k in p for p in present):
+            run += 1
+            continue
+        if run > best_len:
+            best_start, best_len = k - run, run
+        run = 0
+    return lambda k: k + d if k >= best_start else k
+
+
+def sequence_paths(header: list[GridRow], start: int, width: int) -> list[str] | None:
+    """Column paths from the header names in reading order, for headers whose rows were shifted.
+
+    Top-row names (from `start`) are the groups; each lower row's names are handed to the groups of the row
+    above that span more than one column: split at 小计/合计 when each group starts with one, else in order
+    by the groups' printed widths (a group left without children is a leaf)."""
+    grid = _grid(header, width)
+    if not grid:
+        return None
+
+    def nodes_of(r: int, lo: int) -> list[_Node]:
+        row = grid[r]
+        found = [(j, n) for j, n in enumerate(row) if n and j >= lo and not is_label_header(n)]
+        out = []
+        for k, (j, n) in enumerate(found):
+            nxt = found[k + 1][0] if k + 1 < len(found) else len(row)
+            out.append(_Node(n, j, max(1, nxt - j), []))
+        return out
+
+    level = nodes_of(0, start)
+    if not level:
+        return None
+    roots = level
+    for r in range(1, len(grid)):
+        kids = nodes_of(r, 0)
+        groups = [n for n in level if n.span > 1]
+        if not kids or not groups:
+            break
+        markers = [i for i, k in enumerate(kids) if k.name in SUBTOTAL]
+        if len(markers) == len(groups) and markers[0] == 0:
+            bounds = markers + [len(kids)]
+            for g, (a, b) in zip(groups, zip(bounds, bounds[1:], strict=False), strict=False):
+                g.children = kids[a:b]
+        else:
+            i = 0
+            for g in groups:
+                take = kids[i:i + g.span]
+                g.children = take
+                i += len(take)
+            if i < len(kids) and groups:
+                groups[-1].children.extend(kids[i:])
+        level = [k for g in groups for k in g.children]
+
+    def leaves(node: _Node, prefix: str) -> list[str]:
+        path = f"{prefix}/{node.name}" if prefix else node.name
+        if not node.children:
+            return [path]
+        return [p for c in node.children for p in leaves(c, path)]
+
+    return [p for n in roots for p in leaves(n, "")]
 
 
 def column_paths(header: list[GridRow], start: int, width: int) -> list[str]:
-    """Column paths for header columns start..width-1: positional, with merged-cell carry-forward.
-
-    An empty header cell inherits the nearest non-empty cell to its left in the same row when a lower
-    header row has a name under it (the cell was merged across columns in the PDF)."""
-    grid = [[norm_header(c.text) for c in r.cells] + [""] * max(0, width - len(r.cells)) for r in header]
-    paths: list[str] = []
-    for j in range(start, width):
-        parts: list[str] = []
-        for r, row in enumerate(grid):
-            name = row[j] if j < len(row) else ""
-            if not name:
-                below = any(j < len(grid[k]) and grid[k][j] for k in range(r + 1, len(grid)))
-                if below:
-                    k = j - 1
-                    while k >= start and not row[k]:
-                        k -= 1
-                    if k >= start:
-                        name = row[k]
-            if name and (not parts or parts[-1] != name):
-                parts.append(name)
-        paths.append("/".join(parts))
+    """Best column paths for amount columns start..width-1 (positional when consistent, else by sequence)."""
+    if not header or start >= width:
+        return []
+    paths = positional_paths(header, start, width)
+    if paths is None:
+        paths = sequence_paths(header, start, width) or []
     return paths
 
 
 def merge_wrapped_rows(rows: list[GridRow]) -> tuple[list[GridRow], int]:
-    """A data row holding only a short text fragment in one column continues the cell above it
-    (e.g. '其他社会保障缴' + '费'). Returns the rows without such fragments and how many were merged."""
+    """A row holding only short text fragments under text cells of the row above continues those cells
+    (e.g. '其他社会保障缴' + '费'). Returns the rows without such fragments and how many were joined."""
     out: list[GridRow] = []
     merged = 0
     for row in rows:
-        filled = row.nonempty()
-        if out and len(filled) == 1 and len(filled[0].text) <= 4 and not is_amount(filled[0].text) \
-                and not is_code(filled[0].text) and not TOTAL_LABELS.match(filled[0].text) \
-                and not NUMBERING.match(filled[0].text):
-            idx = row.cells.index(filled[0])
-            prev = out[-1]
-            if idx < len(prev.cells) and prev.cells[idx].text:
-                cell = prev.cells[idx]
-                prev.cells[idx] = GridCell(cell.text + filled[0].text, cell.start, cell.end)
-                merged += 1
-                continue
+        filled = [(j, c) for j, c in enumerate(row.cells) if c.text]
+        prev = out[-1] if out else None
+        if prev is not None and filled and all(_fragment(c.text) for _, c in filled) and all(
+                j < len(prev.cells) and prev.cells[j].text and parse_amount(prev.cells[j].text) is None
+                for j, _ in filled):
+            cells = list(prev.cells)
+            for j, c in filled:
+                head = cells[j]
+                cells[j] = GridCell(head.text + c.text, head.start, head.end)
+            out[-1] = GridRow(cells, prev.start, prev.end, prev.style)
+            merged += 1
+            continue
         out.append(row)
     return out, merged
 
 
-def _spans(row: list[str], start: int, width: int) -> list[tuple[str, int, int]]:
-    """(name, first column, span) of the non-empty cells from `start`, each spanning the empties after it."""
-    out: list[tuple[str, int, int]] = []
-    for j in range(start, width):
-        name = row[j] if j < len(row) else ""
-        if name:
-            out.append((name, j, 1))
-        elif out:
-            n, s, k = out[-1]
-            out[-1] = (n, s, k + 1)
-    return out
-
-
-def sequence_paths(header: list[GridRow], start: int, width: int) -> list[str] | None:
-    """Column paths built from the spans of the top header row, children taken in reading order from the
-    rows below. Survives sub-header rows whose cells were shifted in conversion; None when spans disagree."""
-    grid = [[norm_header(c.text) for c in r.cells] for r in header]
-    if not grid:
-        return None
-
-    def amount_cells(r: int) -> list[tuple[str, int]]:
-        row = grid[r]
-        cells = []
-        for j in range(len(row)):
-            name = row[j]
-            if name and name not in LABEL_HEADERS and j >= min(start, len(row)):
-                cells.append((name, j))
-        # sub-rows may put amount names left of `start` when shifted: take them too, in order
-        if r > 0:
-            cells = [(n, j) for j, n in enumerate(row) if n and n not in LABEL_HEADERS]
-        return cells
-
-    top = _spans(grid[0], start, width)
-    if not top:
-        return None
-    queues = [amount_cells(r) for r in range(len(grid))]
-    pos = [0] * len(grid)
-
-    def expand(name: str, span: int, depth: int) -> list[str] | None:
-        if span == 1 or depth + 1 >= len(grid):
-            return [name] if span == 1 else None
-        children: list[str] = []
-        left = span
-        while left > 0:
-            q = queues[depth + 1]
-            if pos[depth + 1] >= len(q):
-                return None
-            child, col = q[pos[depth + 1]]
-            pos[depth + 1] += 1
-            # the child's own span: following empty cells in its row, bounded by what is left
-            row = grid[depth + 1]
-            k = 1
-            while col + k < len(row) and not row[col + k] and k < left and depth + 2 < len(grid):
-                k += 1
-            sub = expand(child, min(k, left), depth + 1)
-            if sub is None:
-                return None
-            children.extend(f"{name}/{s}" for s in sub)
-            left -= len(sub)
-        return children
-
-    paths: list[str] = []
-    for name, _col, span in top:
-        sub = expand(name, span, 0)
-        if sub is None:
-            return None
-        paths.extend(sub)
-    return paths if len(paths) == width - start else None
+def _fragment(text: str) -> bool:
+    return (len(text) <= 12 and parse_amount(text) is None and not is_code(text) and not is_total_label(text)
+            and not NUMBERING.match(text) and not _ITEM_NUMBER.match(text))

@@ -1,7 +1,408 @@
-"""Performance tables (placeholder until the indicator rules land)."""
+"""Performance tables -> `Indicator` records.
+
+Two layouts, told apart by their header rows, not by the table title:
+
+* vertical (整体绩效目标表, and per-project tables printed the same way): 一级指标 / 二级指标 / 三级指标 /
+  指标值 / 指标值说明 columns, blank label cells meaning "same as above";
+* wide (项目绩效目标汇总表): one line per project with code, name and amounts, then (三级指标, 指标值)
+  pairs under the group headers 成本指标 / 产出指标 / 效益指标 / 满意度指标; continuation lines with blank
+  project cells belong to the project above.
+
+PDF-to-text conversion drops empty cells and pads the line at the end, so cell positions drift left of
+their header. Both parsers therefore read cells by order and meaning first and use positions as a hint:
+labels are told from names and values by content, the wide layout's drift is measured per table, and a
+pair that would leave a hole in its group column is moved to the group that is still being listed
+(each group column lists its indicators from the project's first line down, without gaps).
+"""
 
 from __future__ import annotations
 
+import bisect
+import re
+from dataclasses import dataclass, field
 
-def extract_indicators(ref, blocks):
-    return []
+from ..grid import GridCell, GridRow
+from ..models import TABLE_NAMES, Indicator, TableKind
+from ..numbers import fold_width, parse_amount, parse_comparison
+from ..provenance import SourceRef
+from ..segment import TableBlock
+
+PERFORMANCE = (TableKind.dept_performance, TableKind.project_performance)
+
+# Level-1 names of the national indicator frameworks (整体/项目支出绩效); level-2 names (数量指标 …) differ.
+_LEVEL1 = re.compile(r"^(投入管理|投入|产出|效益|满意度|成本|过程|决策|管理)指标$")
+_NAME_HEAD = re.compile(r"^(三级指标|指标名称|绩效指标|指标内容)$")
+_VALUE_HEAD = re.compile(r"^(指标值|目标值|指标值[（(]目标值[)）]|绩效目标值)$")
+_GROUP_HEAD = re.compile(r"^[\u4e00-\u9fff]{1,8}指标$")
+_LEVEL_HEAD = re.compile(r"^[一二三]级指标$")
+_CODE = re.compile(r"^\d[\d\s-]{2,}$")
+_PROJECT_HEAD = re.compile(r"项目名称|项目单位|单位名称")
+_PROJECT_LABEL = re.compile(r"^项目名称[：:]?$")
+_PROJECT_CODE_LABEL = re.compile(r"^项目(编码|代码)[：:]?$")
+# Text that reads like an indicator name rather than a target value.
+_NAMEISH = re.compile(r"(率|度|数|量|性|时间|时限|成本|费用?|经费|资金|情况|人次|次数|指标)$")
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", "", text).replace("**", "")
+
+
+def _value_score(text: str) -> float:
+    """How much a cell looks like a target value ('≥95%', '及时', '2023年12月31日前') vs an indicator name."""
+    t = fold_width(text).strip()
+    if parse_comparison(t) is not None:
+        return 3.0
+    if _NAMEISH.search(t):
+        return -2.0
+    if re.search(r"\d", t) and len(t) <= 16:
+        return 2.0
+    n = len(t)
+    return 1.0 if n <= 4 else 0.0 if n <= 6 else -1.0 if n <= 12 else -2.0
+
+
+def pair_cells(cells: list[tuple[int, GridCell]]) -> list[tuple[int, GridCell, GridCell | None]]:
+    """Split a left-to-right run of indicator cells into (column, name, value) pairs, value None for a
+    name printed without its value. Best-scoring split by dynamic programming, so one missing value does
+    not shift every later pair."""
+    n = len(cells)
+    best: list[tuple[float, list]] = [(0.0, [])] * (n + 1)
+    for i in range(n - 1, -1, -1):
+        idx, name = cells[i]
+        name_bonus = 0.5 * max(_value_score(name.text), 0.0)
+        lone = -1.5 - name_bonus + best[i + 1][0]
+        choice = (lone, [(idx, name, None)] + best[i + 1][1])
+        if i + 1 < n:
+            vidx, value = cells[i + 1]
+            score = _value_score(value.text) - name_bonus + (0.5 if vidx == idx + 1 else 0.0) + best[i + 2][0]
+            if score >= choice[0]:
+                choice = (score, [(idx, name, value)] + best[i + 2][1])
+        best[i] = choice
+    return best[0][1]
+
+
+@dataclass
+class _Project:
+    name: str = ""
+    code: str = ""
+    scope: str = ""    # the table's 部门名称 line: two units' department tables are not duplicates
+    rows: int = 0                                         # lines that carried indicator pairs
+    counts: dict[int, int] = field(default_factory=dict)  # group index -> indicators listed so far
+
+
+@dataclass
+class _Record:
+    kind: TableKind
+    project: _Project
+    level1: str
+    level2: str
+    level3: str
+    value: GridCell
+
+
+def _is_header_row(row: GridRow) -> bool:
+    texts = [_norm(c.text) for c in row.cells if c.text]
+    if any(_NAME_HEAD.match(t) or _VALUE_HEAD.match(t) or _LEVEL_HEAD.match(t) for t in texts):
+        return True
+    if any("（项目编码）" in t or "（项目名称）" in t or t.startswith("项目金额") or t == "绩效目标" for t in texts):
+        return True
+    return len(texts) >= 2 and all(_GROUP_HEAD.match(t) for t in texts)
+
+
+def name_columns(row: GridRow) -> list[int]:
+    """Columns holding indicator names: '三级指标' cells, or group cells ('成本指标') directly followed by '指标值'."""
+    texts = [_norm(c.text) for c in row.cells]
+    return [j for j, t in enumerate(texts) if _NAME_HEAD.match(t) or (
+        _GROUP_HEAD.match(t) and not _LEVEL_HEAD.match(t) and j + 1 < len(texts) and _VALUE_HEAD.match(texts[j + 1]))]
+
+
+def _header_layout(rows: list[GridRow]) -> tuple[str, int] | None:
+    """('wide' | 'vertical', index of the row naming the indicator columns), or None."""
+    for i, row in enumerate(rows):
+        texts = [_norm(c.text) for c in row.cells]
+        names = len(name_columns(row))
+        if names >= 2:
+            return "wide", i
+        if names == 1 and any(_VALUE_HEAD.match(t) for t in texts):
+            return "vertical", i
+    return None
+
+
+class _Vertical:
+    """一级 / 二级 / 三级 / 指标值 rows with carry-forward of blank label cells."""
+
+    layout = "vertical"
+
+    def __init__(self, kind: TableKind, project: _Project, out: list[_Record]):
+        self.kind, self.project, self.out = kind, project, out
+        self.level1 = self.level2 = ""
+        self.l1_start = self.l2_start = 0       # index in out where the current level1 / level2 run began
+        self.cols = {"l1": 0, "l2": 1, "l3": 2, "value": 3, "note": 4}
+
+    def set_header(self, row: GridRow) -> None:
+        texts = [_norm(c.text) for c in row.cells]
+        for j, t in enumerate(texts):
+            if t == "一级指标":
+                self.cols["l1"] = j
+            elif t == "二级指标":
+                self.cols["l2"] = j
+            elif _NAME_HEAD.match(t):
+                self.cols["l3"] = j
+            elif _VALUE_HEAD.match(t):
+                self.cols["value"] = j
+                self.cols["note"] = j + 1
+
+    def _mine(self, rec: _Record) -> bool:
+        return rec.project is self.project
+
+    def _set_level1(self, text: str, centred: bool) -> None:
+        if centred and self.level2:
+            # A level-1 label alone on a line inside a level-2 run is a vertically centred merged cell:
+            # it names the whole run, including the lines printed above it.
+            self.l1_start = self.l2_start
+            for rec in self.out[self.l1_start:]:
+                if self._mine(rec):
+                    rec.level1 = text
+        else:
+            self.l1_start = len(self.out)
+        for rec in self.out:
+            if self._mine(rec) and not rec.level1:
+                rec.level1 = text     # lines before the first printed label (label centred below them)
+        self.level1 = text
+
+    def _set_level2(self, text: str) -> None:
+        for rec in self.out[self.l1_start:]:
+            if self._mine(rec) and not rec.level2:
+                rec.level2 = text
+        self.level2 = text
+        self.l2_start = len(self.out)
+
+    def feed(self, row: GridRow) -> None:
+        if _is_header_row(row):
+            return
+        cells = [(j, c) for j, c in enumerate(row.cells) if c.text]
+        if not cells:
+            return
+        cols = self.cols
+        at = {j for j, _ in cells}
+        if len(cells) >= 2 and cells[-1][0] >= cols["note"] and cols["value"] in at and cells[-1][0] != cols["value"]:
+            cells = cells[:-1]                  # the 指标值说明 cell
+        cells = cells[:4]
+        if len(cells) == 1:
+            j, cell = cells[0]
+            if _LEVEL1.match(_norm(cell.text)):
+                self._set_level1(cell.text, centred=True)
+            elif j == cols["l3"] and self.out and self.out[-1].project is self.project:
+                self.out[-1].level3 += cell.text        # a wrapped 三级指标 name
+            return
+        (l3_col, l3), (v_col, value) = cells[-2], cells[-1]
+        labels = cells[:-2]
+        aligned = l3_col == cols["l3"] and v_col == cols["value"]
+        if len(labels) == 2:
+            self._set_level1(labels[0][1].text, centred=False)
+            self._set_level2(labels[1][1].text)
+        elif len(labels) == 1:
+            j, label = labels[0]
+            is_l1 = j == cols["l1"] if aligned and cols["l1"] != cols["l2"] else bool(_LEVEL1.match(_norm(label.text)))
+            if is_l1:
+                self._set_level1(label.text, centred=True)
+            else:
+                self._set_level2(label.text)
+        self.out.append(_Record(self.kind, self.project, self.level1, self.level2, l3.text, value))
+
+
+class _Wide:
+    """One line per project, (三级指标, 指标值) pairs under group headers."""
+
+    layout = "wide"
+
+    def __init__(self, kind: TableKind, out: list[_Record]):
+        self.kind, self.out = kind, out
+        self.project: _Project | None = None
+        self.name_cols: list[int] = []
+        self.groups: list[str] = []
+        self.code_col, self.name_col, self.amount_lo = 0, 1, 2
+        self.shift = 0
+        self.prev_pairs: dict[int, _Record] = {}
+
+    def set_header(self, header: list[GridRow]) -> None:
+        name_row = header[-1]
+        self.name_cols = name_columns(name_row)
+        labels: list[tuple[int, str]] = []
+        for row in header:
+            for j, c in enumerate(row.cells):
+                t = _norm(c.text)
+                if _GROUP_HEAD.match(t) and not _LEVEL_HEAD.match(t) and not _NAME_HEAD.match(t):
+                    labels.append((j, c.text.strip()))
+        labels.sort()
+        starts = [j for j, _ in labels]
+        self.groups = []
+        for col in self.name_cols:
+            k = bisect.bisect_right(starts, col) - 1
+            self.groups.append(labels[k][1] if k >= 0 else "")
+        for row in header:
+            for j, c in enumerate(row.cells):
+                t = _norm(c.text)
+                if "编码" in t or "代码" in t:
+                    self.code_col = j
+                elif _PROJECT_HEAD.search(t):
+                    self.name_col = j
+        self.amount_lo = self.name_col + 1
+
+    def _split(self, row: GridRow) -> tuple[list[GridCell], list[tuple[int, GridCell]]]:
+        """(project cells, indicator cells) of a data line; amounts between them are left to assemble.py."""
+        first = self.name_cols[0] if self.name_cols else len(row.cells)
+        entity, indicator = [], []
+        for j, c in enumerate(row.cells):
+            if not c.text:
+                continue
+            if j < self.amount_lo:
+                entity.append(c)
+            elif j >= first or parse_amount(c.text) is None:
+                indicator.append((j, c))
+        return entity, indicator
+
+    def measure_shift(self, rows: list[GridRow]) -> None:
+        """How far this piece's data cells sit left (+) or right (-) of the header's 三级指标 columns."""
+        cols = set(self.name_cols)
+        hits = {d: 0 for d in (0, 1, -1, 2, -2)}
+        for row in rows:
+            if _is_header_row(row):
+                continue
+            for idx, _, value in pair_cells(self._split(row)[1]):
+                if value is not None:
+                    for d in hits:
+                        hits[d] += (idx + d) in cols
+        self.shift = max(hits, key=lambda d: hits[d]) if any(hits.values()) else 0
+
+    def _group_of(self, idx: int) -> int:
+        col = idx + self.shift
+        k = bisect.bisect_right(self.name_cols, col) - 1
+        if k < 0:
+            return 0
+        if self.name_cols[k] != col:
+            k += 1      # a pair starting on a value column lost a cell to its left: it belongs to the next group
+        return min(k, len(self.name_cols) - 1)
+
+    def _start_project(self, entity: list[GridCell]) -> None:
+        code = next((c.text for c in entity if _CODE.match(c.text)), "")
+        words = [c.text for c in entity if not _CODE.match(c.text)]
+        name = words[0] if words else ""
+        cur = self.project
+        if cur is not None and not code and name and cur.code:
+            cur.name += name                      # the project name wrapped onto the next line
+            return
+        if cur is not None and (code, name) == (cur.code, cur.name):
+            return                                # the same project line printed again after a page break
+        self.project = _Project(name=name, code=code)
+        self.prev_pairs = {}
+
+    def feed(self, row: GridRow) -> None:
+        if _is_header_row(row) or not self.name_cols:
+            return
+        entity, cells = self._split(row)
+        if entity:
+            self._start_project(entity)
+        if self.project is None:
+            self.project = _Project()
+        proj = self.project
+        pairs = pair_cells(cells)
+        if not entity and len(pairs) == 1 and pairs[0][2] is None and pairs[0][0] in self.prev_pairs:
+            self.prev_pairs[pairs[0][0]].level3 += pairs[0][1].text     # a wrapped indicator name
+            return
+        used: dict[int, _Record] = {}
+        last_group = -1
+        for idx, name, value in pairs:
+            if value is None:
+                continue
+            k = max(self._group_of(idx), last_group + 1)
+            if k >= len(self.name_cols):
+                k = len(self.name_cols) - 1
+            if proj.counts.get(k, 0) < proj.rows:      # would leave a hole in its column
+                k = next((g for g in range(k + 1, len(self.name_cols)) if proj.counts.get(g, 0) == proj.rows), k)
+            last_group = k
+            rec = _Record(self.kind, proj, self.groups[k] if self.groups else "", "", name.text, value)
+            self.out.append(rec)
+            used[idx] = rec
+            proj.counts[k] = proj.counts.get(k, 0) + 1
+        if used:
+            proj.rows += 1
+            self.prev_pairs = used
+
+
+def _preamble_project(rows: list[GridRow], scope: str) -> _Project:
+    """Project name / code from the label lines above a vertical per-project table ('' for a department)."""
+    proj = _Project(scope=scope)
+    for row in rows:
+        cells = [c for c in row.cells if c.text]
+        for a, b in zip(cells, cells[1:], strict=False):
+            if _PROJECT_LABEL.match(_norm(a.text)) and not proj.name:
+                proj.name = b.text
+            elif _PROJECT_CODE_LABEL.match(_norm(a.text)) and not proj.code:
+                proj.code = b.text
+    return proj
+
+
+def _new_subject(current: _Project, header: list[GridRow], block: TableBlock) -> bool:
+    """A vertical table that names another unit or project starts afresh instead of continuing a page split."""
+    pre = _preamble_project(header, block.department_line)
+    return bool(pre.scope and current.scope and pre.scope != current.scope
+                or pre.name and pre.name != current.name)
+
+
+def _locator(rec: _Record) -> str:
+    table = TABLE_NAMES[rec.kind]
+    parts = [rec.project.name] if rec.project.name else [rec.level1, rec.level2]
+    return " / ".join([table, *[p for p in parts if p], rec.level3])
+
+
+def _indicator(ref: SourceRef, rec: _Record) -> Indicator:
+    cmp = parse_comparison(rec.value.text)
+    return Indicator(
+        table=rec.kind, project=rec.project.name, project_code=rec.project.code,
+        level1=rec.level1, level2=rec.level2, level3=rec.level3, value_text=rec.value.text,
+        comparator=cmp.comparator if cmp else "", number=cmp.number if cmp else None, unit=cmp.unit if cmp else "",
+        prov=ref.span(rec.value.start, rec.value.end, _locator(rec)),
+    )
+
+
+def extract_indicators(ref: SourceRef, blocks: list[TableBlock]) -> list[Indicator]:
+    """Every performance indicator of the document's 整体/项目绩效目标表, in print order, without the
+    duplicates a page break's repeated lines would add."""
+    records: list[_Record] = []
+    parser: _Vertical | _Wide | None = None
+    for block in blocks:
+        if block.kind not in PERFORMANCE:
+            parser = None
+            continue
+        found = _header_layout(block.rows)
+        rows = block.rows
+        if found is None:
+            if parser is None or parser.kind != block.kind:
+                continue                          # no header here and nothing to continue
+        else:
+            layout, at = found
+            header, rows = block.rows[:at + 1], block.rows[at + 1:]
+            if parser is None or parser.kind != block.kind or parser.layout != layout or (
+                    isinstance(parser, _Vertical) and _new_subject(parser.project, header, block)):
+                parser = (_Wide(block.kind, records) if layout == "wide"
+                          else _Vertical(block.kind, _preamble_project(header, block.department_line), records))
+            if isinstance(parser, _Wide):
+                top = max(0, at - 3)
+                parser.set_header(block.rows[top:at + 1])
+            else:
+                parser.set_header(block.rows[at])
+        if isinstance(parser, _Wide):
+            parser.measure_shift(rows)
+        for row in rows:
+            parser.feed(row)
+
+    seen: set[tuple] = set()
+    out: list[Indicator] = []
+    for rec in records:
+        proj = rec.project
+        key = (rec.kind, proj.scope, proj.code, proj.name, rec.level1, rec.level2, rec.level3, rec.value.text)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(_indicator(ref, rec))
+    return out

@@ -1,0 +1,228 @@
+"""The rule engine: a registry of named, documented checks, and the comparisons they share.
+
+A rule is a function `(Context) -> Iterable[Finding]` registered with `@rule(id, title)`. Comparisons go
+through `Context.check_sum`, which converts units explicitly (extractor.units), applies the tolerance of the
+printed rounding (±0.01 per summed term -> `rounding`, more -> `mismatch`), records every value it looked at
+(so a benchmark can tell which cells take part in some identity) and writes the Chinese message."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..models import TABLE_NAMES, Amount, BudgetDocument, Finding, Table, TableRow
+from ..units import MONEY_UNITS, convert
+from .structure import column_name
+
+STEP = Decimal("0.01")  # the printed rounding unit (尾差) per summed term
+ZERO = Decimal(0)
+
+SEVERITIES = ("mismatch", "shifted_column", "missing", "malformed", "rounding", "info")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    func: Callable[[Context], Iterable[Finding]]
+
+    @property
+    def doc(self) -> str:
+        return inspect.getdoc(self.func) or ""
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(rule_id: str, title: str):
+    """Register a check under a stable id; its docstring is its documentation."""
+
+    def register(func: Callable[[Context], Iterable[Finding]]):
+        if rule_id in RULES:
+            raise ValueError(f"duplicate rule id {rule_id}")
+        RULES[rule_id] = Rule(rule_id, title, func)
+        return func
+
+    return register
+
+
+def fmt(value: Decimal) -> str:
+    """Two decimals (as the tables print them), more only when the value has more."""
+    exp = value.normalize().as_tuple().exponent
+    places = max(2, -exp if isinstance(exp, int) and exp < 0 else 0)
+    return f"{value:.{places}f}"
+
+
+def table_name(table: Table) -> str:
+    return TABLE_NAMES.get(table.kind, "") or table.title
+
+
+def row_name(row: TableRow) -> str:
+    label = row.label.strip() or ("合计" if row.is_total else "")
+    if row.code and row.code_kind in ("functional", "economic", "project") and row.code not in label:
+        return f"{row.code} {label}".strip()
+    return label or row.code or "（无名称行）"
+
+
+def value_in(amount: Amount, unit: str) -> Decimal | None:
+    """The amount's value in `unit` (money units convert; other units only to themselves)."""
+    try:
+        return convert(amount.value, amount.unit, unit)
+    except ValueError:
+        return None
+
+
+def _step(amount: Amount, unit: str) -> Decimal:
+    if amount.unit in MONEY_UNITS and unit in MONEY_UNITS:
+        return convert(STEP, amount.unit, unit)
+    return STEP
+
+
+class Context:
+    """What rules see: the document, its text (optional), shared caches and the record of used values."""
+
+    def __init__(self, doc: BudgetDocument, text: str | None = None):
+        self.doc = doc
+        self.text = text
+        self.used: dict[tuple[int, int], Amount] = {}
+        self.shifted_rows: set[int] = set()
+        self.cache: dict[str, object] = {}
+
+    def use(self, amounts: Iterable[Amount | None]) -> None:
+        for a in amounts:
+            if a is not None:
+                self.used[(a.prov.char_start, a.prov.char_end)] = a
+
+    def once(self, key: str, compute: Callable[[], object]):
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    def check_sum(self, rule_id: str, actual: Amount | None, parts: Sequence[Amount], subject: str,
+                  formula: str, *, unit: str | None = None, note: str = "") -> Finding | None:
+        """`actual` (None = printed blank, i.e. 0) against Σ parts. Returns a finding or None."""
+        return self.compare(rule_id, [actual] if actual is not None else [], parts, subject, formula,
+                            unit=unit, note=note)
+
+    def compare(self, rule_id: str, left: Sequence[Amount], right: Sequence[Amount], subject: str,
+                formula: str, *, unit: str | None = None, note: str = "") -> Finding | None:
+        """Σ left (what is printed as the subject) against Σ right (what it should be). Blank = 0."""
+        left, right = list(left), list(right)
+        if not left and not right:
+            return None
+        unit = unit or (left[0].unit if left else right[0].unit)
+        lv = [value_in(a, unit) for a in left]
+        rv = [value_in(a, unit) for a in right]
+        if any(v is None for v in lv + rv):
+            return None  # units that cannot be compared (e.g. % against 万元): not this rule's business
+        self.use(left + right)
+        act = sum(lv, ZERO)  # type: ignore[arg-type]
+        expected = sum(rv, ZERO)  # type: ignore[arg-type]
+        diff = act - expected
+        if diff == 0:
+            return None
+        terms = [a for a, v in zip(right, rv, strict=True) if v] + [a for a, v in zip(left[1:], lv[1:], strict=True) if v]
+        steps = [_step(a, unit) for a in terms]
+        tolerance = max(sum(steps, ZERO), _step(left[0], unit) if left else STEP)
+        severity = "rounding" if abs(diff) <= tolerance else "mismatch"
+        u = unit if unit != "%" else "个百分点"
+        shown = fmt(act) if left else "空白（0）"
+        if severity == "rounding":
+            message = (f"{subject} {shown} 与{formula} {fmt(expected)} 相差 {fmt(abs(diff))} {u}，"
+                       f"在尾差范围内（±0.01×{max(len(terms), 1)}）")
+        else:
+            message = f"{subject} {shown} 比{formula} {fmt(expected)} {'多' if diff > 0 else '少'} {fmt(abs(diff))} {u}"
+        if note:
+            message += f"，{note}"
+        return Finding(rule=rule_id, severity=severity, message=message, expected=expected, actual=act,
+                       difference=diff, values=left + right)
+
+    def finding(self, rule_id: str, severity: str, message: str, values: Sequence[Amount] = (), *,
+                expected: Decimal | None = None, actual: Decimal | None = None) -> Finding:
+        self.use(values)
+        diff = actual - expected if expected is not None and actual is not None else None
+        return Finding(rule=rule_id, severity=severity, message=message, expected=expected, actual=actual,
+                       difference=diff, values=list(values))
+
+
+# ---- a parent row against its children, column by column, with shifted-column detection -------------
+
+def _column_sums(children: list[TableRow], columns: list[str], moves: dict[tuple[int, str], str] | None = None):
+    sums = dict.fromkeys(columns, ZERO)
+    for r in children:
+        for c in r.cells:
+            col = (moves or {}).get((id(r), c.column), c.column)
+            if col in sums:
+                sums[col] += c.amount.value
+    return sums
+
+
+def _find_shift(parent: TableRow, children: list[TableRow], order: list[str], failing: set[str],
+                tolerance: dict[str, Decimal]) -> tuple[TableRow, dict[tuple[int, str], str]] | None:
+    """One child row whose run of cells, moved one column left or right, makes every column add up."""
+    totals = {col: ZERO for col in order}
+    for c in parent.cells:
+        if c.column in totals:
+            totals[c.column] = c.amount.value
+    index = {col: i for i, col in enumerate(order)}
+    best = None
+    for r in children:
+        cols = sorted((index[c.column] for c in r.cells if c.column in index))
+        occupied = set(cols)
+        for a_pos in range(len(cols)):
+            for b_pos in range(a_pos, min(a_pos + 3, len(cols))):
+                block = cols[a_pos:b_pos + 1]
+                for d in (-1, 1):
+                    targets = [k + d for k in block]
+                    if min(targets) < 0 or max(targets) >= len(order):
+                        continue
+                    if any(t in occupied and t not in block for t in targets):
+                        continue
+                    touched = {order[k] for k in block} | {order[t] for t in targets}
+                    if not failing <= touched:
+                        continue
+                    moves = {(id(r), order[k]): order[k + d] for k in block}
+                    sums = _column_sums(children, order, moves)
+                    if all(abs(totals[col] - sums[col]) <= tolerance[col] for col in order):
+                        if best is None or len(block) < len(best[1]):
+                            best = (r, moves)
+        if best is not None and len(best[1]) == 1:
+            break
+    return best
+
+
+def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, children: list[TableRow],
+                   subject: str, formula: str, columns: list[str] | None = None) -> list[Finding]:
+    """parent[col] = Σ children[col] for every column either prints. Two or more failing columns that one
+    child's cells, moved one column over, would all fix are reported once as `shifted_column`."""
+    present = {c.column for r in [parent, *children] for c in r.cells}
+    order = [c for c in (columns or table.columns) if c in present]
+    order += sorted(present - set(order))
+    results: dict[str, Finding] = {}
+    tolerance: dict[str, Decimal] = {}
+    for col in order:
+        cell = next((c for c in parent.cells if c.column == col), None)
+        parts = [c.amount for r in children for c in r.cells if c.column == col]
+        actual = cell.amount if cell else None
+        tolerance[col] = STEP * max(1, sum(1 for p in parts if p.value))
+        f = ctx.check_sum(rule_id, actual, parts, f"{subject}「{column_name(col)}」", formula)
+        if f is not None:
+            results[col] = f
+    failing = {col for col, f in results.items() if f.severity == "mismatch"}
+    if len(failing) >= 2:
+        shift = _find_shift(parent, children, order, failing, tolerance)
+        if shift is not None:
+            row, moves = shift
+            ctx.shifted_rows.add(id(row))
+            moved = [c for c in row.cells if (id(row), c.column) in moves]
+            what = "，".join(f"{c.amount.raw} 印在「{column_name(c.column)}」应属于「{column_name(moves[(id(row), c.column)])}」"
+                            for c in moved)
+            totals = [c.amount for c in parent.cells if c.column in failing]
+            message = (f"{table_name(table)}「{row_name(row)}」一行错列：{what}；"
+                       f"按此移回一列后「{row_name(parent)}」各列合计相符")
+            shifted = ctx.finding(rule_id, "shifted_column", message, [c.amount for c in moved] + totals,
+                                  actual=moved[0].amount.value)
+            return [shifted] + [f for col, f in results.items() if col not in failing]
+    return list(results.values())

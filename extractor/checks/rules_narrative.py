@@ -1,0 +1,327 @@
+"""The narrative against the tables: every amount the 情况说明 states equals its table value, every 占比 is
+part / total, every 增加/增长 is consistent with this year and the derived last year.
+
+Fact names are those of evals/fixtures/README.md (revenue_total, income_source, functional_share …)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from ..models import Amount, Fact, Finding, TableKind
+from ..numbers import decimals
+from .engine import Context, fmt, rule, value_in
+from .figures import code_sums, role_amounts, side_total, sides, summary_class_rows, table_of, total_row
+from .rules_economic import _LABEL_KEYS, sangong_components
+from .structure import class_name, class_of_label, compact, source_of_label
+
+Candidate = tuple[str, list[Amount]]  # (what it is, the amounts whose sum it is)
+
+
+def _gp_scope(fact: Fact) -> bool:
+    return "一般公共预算" in (fact.section or "")
+
+
+def _row_total(table, row) -> list[Amount]:
+    amounts = role_amounts(table, row, "total") if table is not None else None
+    return amounts or []
+
+
+def _functional(ctx: Context, kind: TableKind, role: str) -> Candidate | None:
+    table = table_of(ctx, kind)
+    if table is None:
+        return None
+    amounts = role_amounts(table, total_row(ctx, table), role)
+    if amounts is None:
+        return None
+    names = {"total": "合计", "basic": "基本支出", "project": "项目支出", "personnel": "人员经费", "public": "公用经费"}
+    return f"{'支出总体情况表' if kind == TableKind.expenditure else '一般公共预算支出情况表'} {names[role]}", amounts
+
+
+def _summary(ctx: Context, which: str, side: str, label: str) -> Candidate | None:
+    amount = side_total(ctx, table_of(ctx, TableKind.summary), which, side)
+    return (f"收支总体情况表 {label}", [amount]) if amount is not None else None
+
+
+def _income_source(ctx: Context, qualifier: str) -> Candidate | None:
+    summary = table_of(ctx, TableKind.summary)
+    key = source_of_label(qualifier)
+    if summary is None or key is None:
+        return None
+    inc, _ = sides(ctx, summary)
+    for r in list(inc.items) + [c for c, _ in inc.carry]:
+        if source_of_label(r.label) == key:
+            return f"收支总体情况表 {compact(r.label)}", [c.amount for c in r.cells[:1]]
+    return None
+
+
+def _class(ctx: Context, qualifier: str, gp: bool) -> Candidate | None:
+    code = class_of_label(qualifier)
+    if code is None:
+        return None
+    for kind in ((TableKind.gp_expenditure, TableKind.expenditure) if gp else (TableKind.expenditure,)):
+        table = table_of(ctx, kind)
+        if table is not None:
+            sums = code_sums(ctx, table, 3)
+            if sums:
+                name = "一般公共预算支出情况表" if kind == TableKind.gp_expenditure else "支出总体情况表"
+                return f"{name} {class_name(code)}", sums.get(code, [])
+    summary = table_of(ctx, TableKind.summary)
+    if summary is not None:
+        rows = summary_class_rows(ctx, summary).get(code, [])
+        return f"收支总体情况表 {class_name(code)}", [r.cells[0].amount for r in rows if r.cells]
+    return None
+
+
+def _sangong(ctx: Context, qualifier: str) -> Candidate | None:
+    role = "sangong_total"
+    if qualifier:
+        q = compact(qualifier)
+        role = next((r for r, keys in _LABEL_KEYS if any(k in q for k in keys)), "")
+        if not role:
+            return None
+    for table in ctx.doc.tables_of(TableKind.sangong):
+        for comp in sangong_components(table)[:1]:
+            if role in comp:
+                amount = comp[role]
+                return f"“三公”经费表 {qualifier or '合计'}", [amount] if amount is not None else []
+            if role == "sangong_vehicle":
+                parts = [a for r in ("sangong_vehicle_purchase", "sangong_vehicle_operation") if (a := comp.get(r))]
+                return "“三公”经费表 公务用车购置费与运行费之和", parts
+    return None
+
+
+def candidates(ctx: Context, fact: Fact) -> list[Candidate]:
+    """Table values a narrative fact should equal, the expected one first."""
+    gp, name, q = _gp_scope(fact), fact.name, fact.qualifier
+    basic = table_of(ctx, TableKind.gp_basic)
+    found: list[Candidate | None] = []
+    if name == "revenue_total":
+        found = [_summary(ctx, "grand", "income", "收入总计")]
+    elif name == "expenditure_total":
+        found = [_summary(ctx, "grand", "expenditure", "支出总计")]
+    elif name == "revenue_sum":
+        found = [_summary(ctx, "current", "income", "本年收入合计")]
+    elif name == "expenditure_sum":
+        found = [_functional(ctx, TableKind.gp_expenditure, "total")] if gp else []
+        found += [_summary(ctx, "current", "expenditure", "本年支出合计"), _functional(ctx, TableKind.expenditure, "total")]
+    elif name in ("basic_expenditure", "project_expenditure"):
+        role = "basic" if name == "basic_expenditure" else "project"
+        order = (TableKind.gp_expenditure, TableKind.expenditure) if gp else (TableKind.expenditure, TableKind.gp_expenditure)
+        found = [_functional(ctx, k, role) for k in order]
+        if role == "basic" and basic is not None:
+            found.append(("一般公共预算基本支出表 合计", _row_total(basic, total_row(ctx, basic))))
+    elif name in ("personnel_expenses", "public_expenses"):
+        role = "personnel" if name == "personnel_expenses" else "public"
+        if basic is not None and (amounts := role_amounts(basic, total_row(ctx, basic), role)) is not None:
+            found.append((f"一般公共预算基本支出表 {'人员经费' if role == 'personnel' else '公用经费'}", amounts))
+        found.append(_functional(ctx, TableKind.gp_expenditure, role))
+    elif name == "income_source":
+        found = [_income_source(ctx, q)]
+    elif name == "functional_class":
+        found = [_class(ctx, q, gp)]
+    elif name in ("sangong_total", "sangong_part"):
+        found = [_sangong(ctx, q if name == "sangong_part" else "")]
+    return [c for c in found if c is not None]
+
+
+def _desc(fact: Fact) -> str:
+    names = {"revenue_total": "收入总计", "expenditure_total": "支出总计", "revenue_sum": "收入合计",
+             "expenditure_sum": "支出合计", "basic_expenditure": "基本支出", "project_expenditure": "项目支出",
+             "personnel_expenses": "人员经费", "public_expenses": "公用经费", "sangong_total": "“三公”经费",
+             "operating_expenses": "机关运行经费"}
+    return fact.qualifier or names.get(fact.name, fact.name)
+
+
+@rule("narrative.amounts", "说明中的金额 = 表中的金额")
+def narrative_amounts(ctx: Context) -> Iterator[Finding]:
+    """Every amount the narrative states — 收入/支出总计, 收入/支出合计, each income source, 基本/项目支出, each
+    functional class, 人员/公用经费, 三公 and its parts — equals the table value (一般公共预算 sections against
+    the 一般公共预算 tables). A stated non-zero amount with no table to hold it is `missing`."""
+    for fact in ctx.doc.facts:
+        if fact.amount is None:
+            continue
+        cands = candidates(ctx, fact)
+        if not cands:
+            if fact.amount.value and fact.name in ("income_source", "functional_class", "sangong_total", "sangong_part"):
+                yield ctx.finding("narrative.amounts", "missing",
+                                  f"说明中「{_desc(fact)}」{fact.amount.raw} {fact.amount.unit} 在表中找不到对应项",
+                                  [fact.amount], actual=fact.amount.value)
+            continue
+        results = [ctx.compare("narrative.amounts", [fact.amount], amounts, f"说明中「{_desc(fact)}」", what)
+                   for what, amounts in cands]
+        if any(r is None for r in results):
+            continue
+        best = min(results, key=lambda f: (f.severity != "rounding", abs(f.difference or 0)))  # type: ignore[union-attr]
+        yield best if best.severity == "rounding" else results[0]  # type: ignore[misc]
+
+
+@rule("narrative.operating", "机关运行经费 ≤ 公用经费")
+def narrative_operating(ctx: Context) -> Iterator[Finding]:
+    """机关运行经费 is paid from basic public spending: it cannot exceed 公用经费 of 一般公共预算基本支出表."""
+    basic = table_of(ctx, TableKind.gp_basic)
+    public = role_amounts(basic, total_row(ctx, basic), "public") if basic is not None else None
+    if not public:
+        return
+    for fact in ctx.doc.facts_named("operating_expenses"):
+        if fact.amount is None:
+            continue
+        f = ctx.compare("narrative.operating", [fact.amount], public, "说明中「机关运行经费」", "一般公共预算基本支出表 公用经费")
+        if f is not None and (f.difference or 0) > 0:
+            yield f
+
+
+# ---- shares and changes --------------------------------------------------------------------------------
+
+def _near(ctx: Context, fact: Fact, names: tuple[str, ...], qualifier: str | None = None) -> Fact | None:
+    """The closest fact of one of `names` stated before `fact` in the same section."""
+    best = None
+    for f in ctx.doc.facts:
+        if f.name not in names or f.amount is None or f.section != fact.section:
+            continue
+        if qualifier is not None and class_of_label(f.qualifier) != class_of_label(qualifier):
+            continue
+        if f.prov.char_start <= fact.prov.char_start and (best is None or f.prov.char_start > best.prov.char_start):
+            best = f
+    return best
+
+
+def _pct_check(ctx: Context, rule_id: str, printed: Amount, computed: Decimal, inputs: list[Amount],
+               error: Decimal, text: str) -> Finding | None:
+    """A percentage printed with d decimals is right when it is within half a unit of the last digit (plus
+    what rounding of the inputs can move it), off by one unit is `rounding`, more is `mismatch`."""
+    ctx.use([printed, *inputs])
+    unit = Decimal(1).scaleb(-decimals(printed.raw))
+    diff = printed.value - computed
+    if abs(diff) <= unit / 2 + error:
+        return None
+    severity = "rounding" if abs(diff) <= unit + error else "mismatch"
+    return ctx.finding(rule_id, severity, text + (f"，差 {fmt(abs(diff))} 个百分点" if severity == "mismatch" else "，属尾差"),
+                       [printed, *inputs], expected=computed.quantize(Decimal("0.0001")), actual=printed.value)
+
+
+def _ratio(part: Decimal, whole: Decimal) -> tuple[Decimal, Decimal]:
+    """part/whole in %, and how far rounding of the printed inputs (±0.005) can move it."""
+    share = part / whole * 100
+    error = Decimal(100) * (Decimal("0.005") / abs(whole) + abs(part) * Decimal("0.005") / whole ** 2)
+    return share, error
+
+
+@rule("narrative.shares", "占比 = 部分 / 合计")
+def narrative_shares(ctx: Context) -> Iterator[Finding]:
+    """Every 占比 the narrative states (基本支出占, 项目支出占, each functional class's 占) equals the part divided by
+    the total it refers to — the narrative's own amounts in the same section, else the table values."""
+    parts = {"basic_share": ("basic_expenditure",), "project_share": ("project_expenditure",),
+             "functional_share": ("functional_class",)}
+    for fact in ctx.doc.facts:
+        if fact.name not in parts or fact.amount is None:
+            continue
+        part_fact = _near(ctx, fact, parts[fact.name], fact.qualifier if fact.name == "functional_share" else None)
+        whole_fact = _near(ctx, fact, ("expenditure_sum",))
+        if part_fact is not None:
+            part = [part_fact.amount]
+        else:
+            probe = Fact.model_construct(name=parts[fact.name][0], qualifier=fact.qualifier, amount=None,
+                                         prov=fact.prov, section=fact.section)
+            cands = candidates(ctx, probe)
+            part = cands[0][1] if cands else None
+        if whole_fact is not None:
+            whole = [whole_fact.amount]
+        else:
+            probe = Fact.model_construct(name="expenditure_sum", qualifier="", amount=None, prov=fact.prov,
+                                         section=fact.section)
+            cands = candidates(ctx, probe)
+            whole = cands[0][1] if cands else None
+        if not part or not whole:
+            continue
+        unit = whole[0].unit  # type: ignore[union-attr]
+        p = sum((value_in(a, unit) or Decimal(0) for a in part), Decimal(0))  # type: ignore[union-attr]
+        w = sum((value_in(a, unit) or Decimal(0) for a in whole), Decimal(0))  # type: ignore[union-attr]
+        if not w:
+            continue
+        share, error = _ratio(p, w)
+        label = {"basic_share": "基本支出", "project_share": "项目支出"}.get(fact.name, fact.qualifier)
+        text = f"说明中「{label}占 {fact.amount.raw}%」，按 {fmt(p)} / {fmt(w)} 计算为 {share:.2f}%"
+        f = _pct_check(ctx, "narrative.shares", fact.amount, share, [a for a in part + whole if a], error, text)  # type: ignore[operator]
+        if f:
+            yield f
+
+
+@rule("narrative.changes", "增减额、增长率与本年、上年一致")
+def narrative_changes(ctx: Context) -> Iterator[Finding]:
+    """For every 与上年相比 增加/减少 X 万元、增长/下降 Y%: last year = this year − X, and Y = X / last year. This year
+    is the total the sentence is about (收入/支出总计 or the fund total stated before it in the same section);
+    the finding shows the derived last year."""
+    for pct in ctx.doc.facts_named("total_change_pct"):
+        change = _near(ctx, pct, ("total_change_amount",))
+        if pct.amount is None or change is None or change.amount is None:
+            continue
+        bases: list[Amount] = []
+        for f in ctx.doc.facts:
+            if f.section == pct.section and f.amount is not None and f.prov.char_start < change.prov.char_start \
+                    and f.amount.unit == change.amount.unit and f.name not in ("total_change_amount", "total_change_pct"):
+                bases.append(f.amount)
+        for which in ("grand", "current"):
+            if (a := side_total(ctx, table_of(ctx, TableKind.summary), which, "income")) is not None:
+                bases.append(a)
+        tried = []
+        for base in sorted(bases, key=lambda a: -a.prov.char_start if a.prov.char_start < change.prov.char_start else 0):
+            this = value_in(base, change.amount.unit)
+            if this is None:
+                continue
+            last = this - change.amount.value
+            if last <= 0:
+                continue
+            rate, error = _ratio(change.amount.value, last)
+            tried.append((base, this, last, rate, error))
+            unit = Decimal(1).scaleb(-decimals(pct.amount.raw))
+            if abs(pct.amount.value - rate) <= unit / 2 + error:
+                ctx.use([pct.amount, change.amount, base])
+                break
+        else:
+            if not tried:
+                continue
+            base, this, last, rate, error = tried[0]
+            text = (f"说明称比上年{'增加' if change.amount.value >= 0 else '减少'} {fmt(abs(change.amount.value))}、"
+                    f"{'增长' if pct.amount.value >= 0 else '下降'} {fmt(abs(pct.amount.value))}%；按本年 {fmt(this)} 推算上年为 "
+                    f"{fmt(last)}，增长率应为 {rate:.2f}%")
+            f = _pct_check(ctx, "narrative.changes", pct.amount, rate, [change.amount, base], error, text)
+            if f:
+                yield f
+
+
+# ---- the narrative's own sums ------------------------------------------------------------------------------
+
+@rule("narrative.internal", "说明内部加总：基本 + 项目 = 支出合计；三公、政府采购各项之和")
+def narrative_internal(ctx: Context) -> Iterator[Finding]:
+    """Within one section: 基本支出 + 项目支出 = 支出合计; 人员经费 + 公用经费 = 基本支出. Anywhere: “三公”经费 =
+    因公出国（境）费 + 公务用车购置及运行费 + 公务接待费; 政府采购 = 货物 + 工程 + 服务."""
+    facts = ctx.doc.facts
+    for total_name, part_names in (("expenditure_sum", ("basic_expenditure", "project_expenditure")),
+                                   ("basic_expenditure", ("personnel_expenses", "public_expenses"))):
+        for total in (f for f in facts if f.name == total_name and f.amount is not None):
+            parts = [f for f in facts if f.name in part_names and f.section == total.section and f.amount is not None
+                     and f.prov.char_start > total.prov.char_start]
+            chosen = {}
+            for f in sorted(parts, key=lambda f: f.prov.char_start):
+                chosen.setdefault(f.name, f)
+            if len(chosen) == len(part_names):
+                f = ctx.compare("narrative.internal", [total.amount], [c.amount for c in chosen.values()],  # type: ignore[misc]
+                                f"说明中「{_desc(total)}」", "、".join(_desc(c) for c in chosen.values()) + "之和")
+                if f:
+                    yield f
+    for total_name, part_name, keys in (("sangong_total", "sangong_part", ("因公出国", "公务用车购置及运行", "公务接待")),
+                                        ("procurement_total", "procurement", ("货物", "工程", "服务"))):
+        for total in (f for f in facts if f.name == total_name and f.amount is not None):
+            parts = {}
+            for f in facts:
+                if f.name == part_name and f.amount is not None:
+                    key = next((k for k in keys if k in compact(f.qualifier)), None)
+                    if key and key not in parts:
+                        parts[key] = f.amount
+            if len(parts) == len(keys):
+                f = ctx.compare("narrative.internal", [total.amount], list(parts.values()),  # type: ignore[list-item]
+                                f"说明中「{'“三公”经费' if total_name == 'sangong_total' else '政府采购'}」",
+                                "、".join(keys) + "之和")
+                if f:
+                    yield f

@@ -1,0 +1,75 @@
+"""Well-formed codes: functional codes 3/2/2 digits of a known 类, economic codes 3 or 5 digits, project codes
+of one length within a document."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+
+from ..models import Finding, TableRow
+from .engine import Context, rule, table_name
+from .structure import KNOWN_CLASSES
+
+_SEGMENTS = (3, 2, 2)
+
+
+def _where(row: TableRow) -> list:
+    """Codes have no amount of their own: a malformed code's finding points at its row's amounts."""
+    return [c.amount for c in row.cells]
+
+
+@rule("codes.functional", "功能分类科目编码：类3位/款2位/项2位，类须为已知类")
+def functional_codes(ctx: Context) -> Iterator[Finding]:
+    """A functional (支出功能分类) code has 3, 5 or 7 digits (类 3, 款 2, 项 2); printed with spaces its pieces
+    are 3/2/2 digits long; its 类 is one of the classes of 政府收支分类科目 (201 一般公共服务 … 234)."""
+    for table in ctx.doc.tables:
+        for row in table.rows:
+            if row.code_kind != "functional" or not row.code:
+                continue
+            problems = []
+            if len(row.code) not in (3, 5, 7) or not row.code.isdigit():
+                problems.append(f"位数为 {len(row.code)}（应为 3、5 或 7 位）")
+            pieces = [p for p in re.split(r"\s+", row.code_raw.strip()) if p]
+            if len(pieces) > 1 and [len(p) for p in pieces] != list(_SEGMENTS[:len(pieces)]):
+                problems.append(f"分段为 {'/'.join(str(len(p)) for p in pieces)} 位（应为 3/2/2）")
+            if row.code[:3] not in KNOWN_CLASSES:
+                problems.append(f"类 {row.code[:3]} 不是已知的支出功能分类")
+            if problems:
+                yield ctx.finding("codes.functional", "malformed",
+                                  f"{table_name(table)}「{row.label}」的功能分类编码 {row.code_raw or row.code}："
+                                  + "；".join(problems), _where(row))
+
+
+@rule("codes.economic", "经济分类科目编码：3 位或 5 位")
+def economic_codes(ctx: Context) -> Iterator[Finding]:
+    """An economic-classification code (部门预算支出经济分类 3xx, 政府预算支出经济分类 5xx) has 3 digits (类) or 5
+    digits (类 + 款)."""
+    for table in ctx.doc.tables:
+        for row in table.rows:
+            for code, what in ((row.code if row.code_kind == "economic" else "", "经济分类编码"),
+                               (row.gov_code, "政府预算经济分类编码")):
+                if not code:
+                    continue
+                if len(code) not in (3, 5) or not code.isdigit() or code[0] not in "35":
+                    yield ctx.finding("codes.economic", "malformed",
+                                      f"{table_name(table)}「{row.label}」的{what} {code} 应为以 3 或 5 开头的 3 位或 5 位数字",
+                                      _where(row))
+
+
+@rule("codes.project", "项目编码在同一文件内长度一致")
+def project_codes(ctx: Context) -> Iterator[Finding]:
+    """Project codes follow one numbering scheme per document, so they have one length: codes of another
+    length than most are malformed (a digit dropped or doubled, e.g. 20 instead of 21 digits)."""
+    rows = [(t, r) for t in ctx.doc.tables for r in t.rows if r.code_kind == "project" and r.code]
+    lengths = Counter(len(r.code) for _, r in rows)
+    if len(lengths) < 2:
+        return
+    (usual, n), (_, second) = lengths.most_common(2)
+    if n == second:
+        return  # no majority: nothing says which length is right
+    for table, row in rows:
+        if len(row.code) != usual:
+            yield ctx.finding("codes.project", "malformed",
+                              f"{table_name(table)}「{row.label}」的项目编码 {row.code} 为 {len(row.code)} 位，"
+                              f"本文件其余 {n} 个项目编码为 {usual} 位", _where(row))

@@ -1,0 +1,210 @@
+"""Row semantics by table kind: codes (functional 类/款/项, economic 部门/政府 classes, unit and project codes),
+labels, categories and implementing units, with blank (merged) cells carried down from the row above."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..grid import GridCell
+from ..models import TableKind, TableRow
+from .columns import FUNCTIONAL_KINDS, sangong_role
+from .layout import clean_label, is_code, is_total_label, norm_header
+
+_NON_DIGIT = re.compile(r"\D")
+_ECON_DEPT = re.compile(r"^3\d{2}(?:\d{2})?$")
+_ECON_GOV = re.compile(r"^5\d{2}(?:\d{2})?$")
+_CATEGORY = re.compile(r"类$|^(?:其他运转类|特定目标类|运转类|专项业务类|公用经费类|人员类)")
+
+
+def digits(text: str) -> str:
+    return _NON_DIGIT.sub("", text)
+
+
+@dataclass
+class LabelColumns:
+    """What each label column of a piece's header says (by position; a hint, not a rule)."""
+
+    names: dict[int, str] = field(default_factory=dict)
+
+    def col_of(self, *words: str, without: tuple[str, ...] = ()) -> int | None:
+        for j, name in sorted(self.names.items()):
+            if any(w in name for w in words) and not any(x in name for x in without):
+                return j
+        return None
+
+
+def label_columns(header_rows: list[list[str]], start: int) -> LabelColumns:
+    out = LabelColumns()
+    for row in header_rows:
+        for j, name in enumerate(row[:start]):
+            if name:
+                out.names[j] = f"{out.names[j]}/{name}" if j in out.names else name
+    return out
+
+
+@dataclass
+class RowState:
+    """What the rows above left behind, for blank cells that mean 'same as above'."""
+
+    code_cols: dict[int, str] = field(default_factory=dict)   # functional code parts by column
+    functional: str = ""                                        # last full functional code
+    first_code_col: int | None = None
+    econ: tuple[str, str] | None = None                         # last 部门经济分类 (code, name)
+    econ_class: str = ""                                        # last 3-digit 部门经济分类 class
+    units: dict[str, str] = field(default_factory=dict)         # unit code -> unit name
+    label_cell: GridCell | None = None                          # the cell the row label came from
+
+
+def describe(kind: TableKind, tr: TableRow, cells: list[GridCell], cols: LabelColumns,
+             state: RowState) -> GridCell | None:
+    """Fill code/label/category/unit fields of `tr` from its label cells (those left of the amounts);
+    returns the cell the label was read from."""
+    state.label_cell = None
+    texts = [(j, c) for j, c in enumerate(cells) if c.text]
+    if kind in FUNCTIONAL_KINDS:
+        _functional(tr, texts, cols, state)
+    elif kind in (TableKind.gp_basic, TableKind.economic):
+        _economic(tr, texts, state)
+    elif kind == TableKind.projects:
+        _project(tr, texts, cols, state)
+    else:
+        words = [(j, c) for j, c in texts if not is_code(c.text)]
+        codes = [(j, c) for j, c in texts if is_code(c.text)]
+        if words:
+            _set_label(tr, words[0][1], state)
+        if codes:
+            tr.code, tr.code_raw = digits(codes[0][1].text), codes[0][1].text
+            tr.code_kind = "project" if len(tr.code) > 9 else "unit"
+            if tr.code_kind == "unit" and tr.label:
+                state.units.setdefault(tr.code, tr.label)
+    tr.is_total = tr.is_total or is_total_label(tr.label)
+    return state.label_cell
+
+
+def _set_label(tr: TableRow, cell: GridCell, state: RowState | None = None) -> None:
+    tr.label = clean_label(cell.text)
+    if state is not None:
+        state.label_cell = cell
+
+
+def _is_unit_code(text: str, j: int, unit_col: int | None) -> bool:
+    d = digits(text)
+    if re.search(r"\s", text.strip()):
+        return False  # '201 03 01' is a split functional code
+    return (unit_col is not None and j == unit_col) or (text.startswith("0") and len(d) >= 3) or len(d) in (6, 9)
+
+
+def _functional(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
+    unit_col = cols.col_of("单位代码", "单位编码", "部门代码", "单位代 码", "代码")
+    words = [(j, c) for j, c in texts if not is_code(c.text)]
+    label_j = words[0][0] if words else 10 ** 6
+    if words:
+        _set_label(tr, words[0][1], state)
+    codes = [(j, c) for j, c in texts if is_code(c.text) and j < label_j]
+    unit = [(j, c) for j, c in codes if _is_unit_code(c.text, j, unit_col)]
+    parts = [(j, c) for j, c in codes if (j, c) not in unit]
+    if parts:
+        first = parts[0][0]
+        joined = "".join(digits(c.text) for _, c in parts)
+        if len(parts) == 1 and len(joined) in (3, 5, 7):
+            code = joined
+        else:
+            if state.first_code_col is None or first < state.first_code_col:
+                state.first_code_col = first
+            # 类/款 printed once for several rows: blank leading code cells take the row above's
+            lead = [state.code_cols.get(k, "") for k in range(state.first_code_col, first)]
+            code = "".join(lead) + joined if all(lead) else joined
+        if len(joined) == 2 and len(parts) == 1 and state.functional:
+            code = (state.functional[:5] if len(state.functional) >= 5 else state.functional) + joined
+        if len(code) in (3, 5, 7):
+            tr.code, tr.code_raw, tr.code_kind = code, " ".join(c.text for _, c in parts), "functional"
+            state.functional = code
+            for j, c in parts:
+                state.code_cols[j] = digits(c.text)
+                for k in list(state.code_cols):
+                    if k > j and all(k != jj for jj, _ in parts):
+                        del state.code_cols[k]
+            return
+    if unit:
+        tr.code, tr.code_raw, tr.code_kind = digits(unit[0][1].text), unit[0][1].text, "unit"
+        state.code_cols.clear()
+        state.functional = ""
+
+
+def _econ_parts(cells) -> tuple[str, str]:
+    raw = " ".join(c.text for _, c in cells)
+    return "".join(digits(c.text) for _, c in cells), raw
+
+
+def _economic(tr: TableRow, texts, state: RowState) -> None:
+    # 部门预算支出经济分类 codes are 3xx, 政府预算支出经济分类 codes 5xx: the first 5xx code starts the second half
+    split = next((i for i, (_j, c) in enumerate(texts)
+                  if is_code(c.text) and _ECON_GOV.match(digits(c.text))), len(texts))
+    dept, gov = texts[:split], texts[split:]
+    d_codes = [(j, c) for j, c in dept if is_code(c.text)]
+    d_words = [(j, c) for j, c in dept if not is_code(c.text)]
+    g_codes = [(j, c) for j, c in gov if is_code(c.text)]
+    g_words = [(j, c) for j, c in gov if not is_code(c.text)]
+    if g_codes:
+        tr.gov_code = _econ_parts(g_codes)[0]
+    if g_words:
+        tr.gov_label = clean_label(g_words[0][1].text)
+    code, raw = _econ_parts(d_codes)
+    if d_words:
+        _set_label(tr, d_words[0][1], state)
+    if code and (code.startswith("0") or len(code) in (6, 9) or not code.startswith(("3", "5"))):
+        tr.code, tr.code_raw, tr.code_kind = code, raw, "unit"
+        return
+    if len(code) == 2 and state.econ_class:
+        code = state.econ_class + code  # 类 printed once for several rows
+    if code:
+        tr.code, tr.code_raw, tr.code_kind = code, raw, "economic"
+        if len(code) == 3:
+            state.econ_class = code
+        else:
+            state.econ_class = code[:3]
+        state.econ = (code, tr.label)
+        return
+    if not dept and gov and state.econ and not is_total_label(tr.gov_label):
+        # only the government class is printed: the 部门 class spans from the row above (merged cell)
+        tr.code, tr.label = state.econ
+        tr.code_kind = "economic"
+    elif not d_words and g_words and not g_codes:
+        _set_label(tr, g_words[0][1], state)   # e.g. '合计' printed in the second name column
+        tr.gov_label = ""
+
+
+def _project(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
+    cat_col = cols.col_of("类型")
+    unit_col = cols.col_of("项目单位", "单位名称", without=("项目名称",))
+    words = [(j, c) for j, c in texts if not is_code(c.text)]
+    codes = [(j, c) for j, c in texts if is_code(c.text)]
+    category = next((c for j, c in words if j == cat_col), None) or next(
+        (c for j, c in words if _CATEGORY.search(norm_header(c.text)) and len(c.text) <= 10), None)
+    rest = [(j, c) for j, c in words if c is not category]
+    unit_cell = next((c for j, c in rest if j == unit_col), None) if len(rest) > 1 else None
+    names = [c for _, c in rest if c is not unit_cell]
+    if category is not None:
+        tr.category = clean_label(category.text)
+    if codes:
+        tr.code, tr.code_raw = digits(codes[0][1].text), codes[0][1].text
+        tr.code_kind = "project" if len(tr.code) > 9 else "unit"
+    if names:
+        _set_label(tr, names[0], state)
+    elif unit_cell is not None:
+        _set_label(tr, unit_cell, state)
+        unit_cell = None
+    if unit_cell is not None:
+        tr.unit_name = clean_label(unit_cell.text)
+    if tr.code_kind == "unit":
+        if tr.category or tr.unit_name:
+            # a project printed with its unit's code: the unit is named by the unit row above
+            tr.unit_name = tr.unit_name or state.units.get(tr.code, "")
+        elif tr.label:
+            state.units.setdefault(tr.code, tr.label)
+
+
+def sangong_row_role(label: str) -> str:
+    """Role of a row in the list layout of the 三公 table (共计 / 1、因公出国（境）费用 / 其中：（1）…)."""
+    return sangong_role(label) if label else ""

@@ -1,0 +1,111 @@
+"""Two-sided tables (收支总体情况表, 财政拨款收支总体情况表): an income side (label, amount — or parent,
+label, amount as in 一般公共预算 | 小计 | 4,596.71) and an expenditure side (label, amounts under a header)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..grid import GridCell, GridRow
+from ..models import TableRow
+from ..numbers import parse_amount
+from .columns import common_caption, role_of
+from .layout import carry_paths, gap_shift, is_label_header, is_total_label, norm_header
+
+if TYPE_CHECKING:
+    from .assemble import Piece, TableParser
+
+_RIGHT_HEAD = ("支出", "支出预算", "支出项目", "支出决算")
+_LABEL_HEAD = ("项目", "支出项目", "科目", "科目名称", "功能分类科目")
+
+
+def _is_text(c: GridCell) -> bool:
+    return bool(c.text) and parse_amount(c.text) is None
+
+
+class _Sides:
+    def __init__(self, header: list[GridRow]):
+        grid = [[norm_header(c.text) for c in r.cells] for r in header]
+        self.width = max((len(r) for r in grid), default=0)
+        self.split = next((j for row in grid for j, n in enumerate(row) if n in _RIGHT_HEAD), None)
+        lo = self.split if self.split is not None else 1
+        self.right_label = next((j for row in grid for j, n in enumerate(row) if j >= lo and n in _LABEL_HEAD),
+                                self.split)
+        if self.split is None:
+            self.split = self.right_label if self.right_label is not None else 2
+        if self.right_label is None:
+            self.right_label = self.split
+        paths = ["/".join(p) for p in carry_paths(header, 0, self.width)] if header else []
+        left = [p for p in paths[:self.split] if p and not is_label_header(p.split("/")[-1])]
+        self.left_path = left[0] if left else "金额"
+        right = [p or f"列{i + 1}" for i, p in enumerate(paths[self.right_label + 1:])]
+        self.right_paths = right or ["金额"]
+        self.caption = common_caption(self.right_paths)
+
+
+def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[TableRow], list[str]]:
+    from .assemble import new_row
+
+    ref = parser.ref
+    rows: list[TableRow] = []
+    columns: list[str] = []
+    for piece in pieces:
+        sides = _Sides(piece.header)
+        for p in [sides.left_path] + sides.right_paths:
+            if p not in columns:
+                columns.append(p)
+        data = [r for r in piece.data if r.nonempty()]
+        found = []
+        for row in data:
+            cells = row.cells
+            r = next((j for j in range(sides.split, len(cells)) if _is_text(cells[j])), None)
+            found.append(r)
+        # a row whose income side took one more column than its header pushes the right side along: the
+        # columns it lost were empty ones, found where no row has a value
+        shifts = {}
+        for r in {r for r in found if r is not None and r > sides.right_label}:
+            same = [row for row, rr in zip(data, found, strict=True) if rr == r and len(row.cells) >= sides.width]
+            n = max((len(row.cells) - r - 1 for row in same), default=0)
+            present = [{j - r - 1 for j, c in enumerate(row.cells) if j > r and c.text} for row in same]
+            shifts[r] = gap_shift(present, n, r - sides.right_label)
+        parent = ""
+        for row, r in zip(data, found, strict=True):
+            cells = row.cells
+            left = cells[:r] if r is not None else cells
+            words = [c for c in left if _is_text(c)]
+            amounts = [c for c in left if c.text and parse_amount(c.text) is not None]
+            if words:
+                if len(words) > 1:
+                    parent = words[0].text
+                    label_cell, label = words[-1], f"{words[0].text}/{words[-1].text}"
+                elif not left[0].text and parent and words[0] is not left[0]:
+                    label_cell, label = words[0], f"{parent}/{words[0].text}"
+                else:
+                    label_cell, label = words[0], words[0].text
+                    parent = label if sides.split > 2 or r is not None and r > 2 else ""
+            else:
+                label_cell, label = None, ""
+            if words or amounts:
+                tr = new_row(ref, label, label_cell, "income")
+                tr.is_total = is_total_label(label.split("/")[-1]) or "合计" in label or "总计" in label
+                for c in amounts[:1]:
+                    cell = parser.cell(c, label, sides.left_path, "total")
+                    if cell is not None:
+                        tr.cells.append(cell)
+                rows.append(tr)
+            if r is None:
+                continue
+            label_cell = cells[r]
+            tr = new_row(ref, label_cell.text, label_cell, "expenditure")
+            tr.is_total = is_total_label(label_cell.text) or "合计" in label_cell.text or "总计" in label_cell.text
+            shift = shifts.get(r)
+            for j in range(r + 1, len(cells)):
+                c = cells[j]
+                if not c.text or parse_amount(c.text) is None:
+                    continue
+                k = shift(j - r - 1) if shift else j - r - 1
+                path = sides.right_paths[k] if k < len(sides.right_paths) else f"列{k + 1}"
+                cell = parser.cell(c, label_cell.text, path, role_of(parser.kind, path, sides.caption))
+                if cell is not None:
+                    tr.cells.append(cell)
+            rows.append(tr)
+    return rows, columns

@@ -1,0 +1,305 @@
+"""Execution: a parsed question -> values read from the records -> an answer composed with citations.
+
+Operations: value, 占比 (stated share, else part ÷ whole with the formula), 倍数, change vs last year (the
+stated change; last year's figure derived as this year − change), last year's value, and across documents
+sum / compare / rank / list. Anything the records cannot answer goes to the extractive fallback, and when
+that finds nothing the answer abstains ("文件中没有…")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from extractor.models import TableKind
+from extractor.provenance import Provenance
+
+from .catalogue import METRICS, Value, fmt, q2, read_economic, read_functional, read_metric, sum_values
+from .compose import Builder
+from .corpus import Corpus
+from .fallback import Change, PassageSearch, Quoted, content_of, find_change
+from .question import Parsed, Target
+from .text import norm
+from .view import DocView, Evidence, cell_amount
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Reading:
+    view: DocView
+    value: Value
+    extra: list[Value]
+
+
+def subject(view: DocView, unit: tuple[DocView, str] | None = None) -> str:
+    if unit:
+        u = view.units.get(unit[1])
+        return f"{view.name}下属{u.name if u else unit[1]}（{unit[1]}）{view.doc.year or ''}年"
+    return f"{view.name}{view.doc.year or ''}年"
+
+
+def unit_ok(v: Value) -> str:
+    return v.unit
+
+
+# ---- reading targets ----------------------------------------------------------------------------------
+
+def read_target(view: DocView, t: Target, p: Parsed, unit: tuple[DocView, str] | None = None) -> list[Value]:
+    if unit is not None and unit[0] is view:
+        v = read_unit(view, unit[1], t)
+        return [v] if v else []
+    if t.kind == "metric":
+        if t.key == "project_count":
+            v = read_metric(view, t.key) or count_projects(view)
+        else:
+            v = read_metric(view, t.key, p.fund)
+        return [v] if v else []
+    if t.kind == "functional":
+        v = read_functional(view, t.key, t.label, gp=p.fund == "gp")
+        return [v] if v else []
+    if t.kind == "economic":
+        v = read_economic(view, code=t.key, name=t.label if not t.key else "", table=t.table, gov_code=t.gov_code)
+        if v is not None and not t.key:
+            v.label = t.label
+        return [v] if v else []
+    if t.kind == "project":
+        out = []
+        for pv, pr in t.projects:
+            if pv is not view:
+                continue
+            a = cell_amount(pr.table, pr.row)
+            if a is not None:
+                label = pr.name
+                out.append(Value(a.value, a.unit or pr.table.unit, label, ev=view.ev(a, label),
+                                 note=pr.unit_name if pr.unit_name and pr.unit_name != view.name else ""))
+        return out
+    return []
+
+
+def count_projects(view: DocView, unit_code: str = "") -> Value | None:
+    items = [pr for pr in view.projects if not unit_code or pr.unit_code == unit_code or pr.row.code == unit_code]
+    if not items:
+        return None
+    names = "、".join(f"「{pr.key}」" for pr in items)
+    return Value(Decimal(len(items)), "个", "项目个数", formula=f"项目表所列项目：{names}，共{len(items)}个",
+                 inputs=[])
+
+
+def read_unit(view: DocView, code: str, t: Target) -> Value | None:
+    """A metric for one unit (部门/单位代码 row) of a department."""
+    entry = view.units.get(code)
+    if entry is None:
+        return None
+    key = t.key if t.kind == "metric" else ""
+    label = f"{entry.name}{METRICS[key].name if key else t.label}"
+    if key == "project_count":
+        return count_projects(view, code)
+
+    def row_in(kinds: tuple[TableKind, ...], role: str) -> Value | None:
+        for kind in kinds:
+            for table, row in entry.rows:
+                if table.kind == kind:
+                    a = cell_amount(table, row, role)
+                    if a is not None:
+                        return Value(a.value, a.unit or table.unit, label, ev=view.ev(a, label))
+        return None
+
+    if key in ("revenue_total", "revenue_sum", ""):
+        return row_in((TableKind.income,), "total" if key != "revenue_sum" else "current") or \
+            row_in((TableKind.income,), "total")
+    if key == "income_gp":
+        return row_in((TableKind.income,), "gp")
+    if key == "income_gov_fund":
+        return row_in((TableKind.income,), "gov_fund")
+    if key == "project":
+        v = row_in((TableKind.project_performance, TableKind.projects), "total")
+        if v is None:
+            parts = []
+            for pr in view.projects:
+                if pr.unit_code == code:
+                    a = cell_amount(pr.table, pr.row)
+                    if a is not None:
+                        parts.append(Value(a.value, a.unit, pr.name, ev=view.ev(a, pr.name)))
+            v = sum_values(parts, label) if parts else None
+        return v
+    if key in ("expenditure_sum", "expenditure_total"):
+        return row_in((TableKind.expenditure, TableKind.gp_expenditure), "total")
+    if key in ("basic", "personnel", "public"):
+        return row_in((TableKind.expenditure,), key)
+    return None
+
+
+# ---- shares, ratios, changes ----------------------------------------------------------------------------
+
+def default_whole(t: Target, view: DocView, p: Parsed) -> Target | None:
+    if t.kind == "metric":
+        m = METRICS[t.key]
+        if p.units and t.key:
+            return Target("metric", t.key, m.name)
+        if m.whole:
+            return Target("metric", m.whole, METRICS[m.whole].name)
+        return None
+    if t.kind == "functional":
+        if read_metric(view, "gp_expenditure"):
+            return Target("metric", "gp_expenditure", METRICS["gp_expenditure"].name)
+        return Target("metric", "expenditure_sum", METRICS["expenditure_sum"].name)
+    if t.kind == "economic":
+        return Target("metric", "basic" if t.table == "gp_basic" else "expenditure_sum", "")
+    if t.kind == "project":
+        return Target("metric", "project", METRICS["project"].name)
+    return None
+
+
+def stated_share(view: DocView, part: Target, whole: Target, p: Parsed) -> Value | None:
+    """A share the document prints itself (基本支出占51.14%), when it is the share asked for."""
+    if part.kind == "metric" and part.key in ("basic", "project") and whole.kind == "metric":
+        name = "basic_share" if part.key == "basic" else "project_share"
+        if whole.key == "expenditure_sum" and p.fund != "gp":
+            f = view.fact(name)
+        elif whole.key == "gp_expenditure" or p.fund == "gp":
+            f = view.fact(name, "一般公共预算支出")
+        else:
+            return None
+        if f and f.amount:
+            return Value(f.amount.value, "%", "占比", ev=view.ev(f.amount, "占比"))
+    if part.kind == "functional" and len(part.key) == 3 and whole.kind == "metric" and whole.key == "gp_expenditure":
+        from .catalogue import FUNCTIONAL_CLASSES
+
+        for n in FUNCTIONAL_CLASSES.get(part.key, ()):
+            f = view.fact("functional_share", n)
+            if f and f.amount:
+                return Value(f.amount.value, "%", "占比", ev=view.ev(f.amount, "占比"))
+    return None
+
+
+def ratio(part: Value, whole: Value, percent: bool = True) -> Value | None:
+    if whole.value == 0:
+        return None
+    if percent:
+        r = q2(part.value / whole.value * 100)
+        return Value(r, "%", "占比", formula=f"{part.text()} ÷ {whole.text()} ≈ {fmt(r)}%", inputs=[part, whole])
+    r = q2(part.value / whole.value)
+    return Value(r, "倍", "倍数", formula=f"{part.text()} ÷ {whole.text()} ≈ {fmt(r)}", inputs=[part, whole])
+
+
+@dataclass
+class ChangeInfo:
+    amount: Value | None
+    pct: Value | None
+    flat: bool
+    reason: str
+    prov: Provenance | None
+
+
+def change_of(view: DocView, t: Target) -> ChangeInfo | None:
+    """The stated change of a target against last year: facts first, then the narrative sentence."""
+    facts: list[tuple[str, str]] = []
+    phrases: tuple[str, ...] = ()
+    if t.kind == "metric":
+        m = METRICS[t.key]
+        phrases = m.phrases
+        if t.key in ("revenue_total", "expenditure_total", "revenue_sum", "expenditure_sum"):
+            facts = [("total_change", "")]
+        elif t.key == "fiscal_gp":
+            facts = [("total_change", "一般公共预算拨款收支")]
+        elif t.key == "fiscal_gov_fund":
+            facts = [("total_change", "政府性基金预算拨款收支")]
+        elif t.key == "sangong_total":
+            facts = [("sangong_change", "")]
+        elif t.key.startswith("sangong_"):
+            from .catalogue import SANGONG_QUALIFIERS
+
+            facts = [("sangong_change", SANGONG_QUALIFIERS[t.key])]
+    else:
+        phrases = (t.label,)
+    for base, qual in facts:
+        amount_name = base + "_amount" if base == "total_change" else base
+        fs = view.facts_of(amount_name, qual)
+        if not fs:
+            continue
+        f = fs[0]
+        amount = pct = None
+        flat = f.amount is None and bool(f.text and re.search(r"持平|无增减|没有变化", f.text))
+        if f.amount is not None:
+            amount = Value(f.amount.value, f.amount.unit, "比上年增减", ev=view.ev(f.amount, "比上年增减"))
+        if base == "total_change":
+            pf = view.facts_of("total_change_pct", qual)
+            if pf and pf[0].amount is not None:
+                pct = Value(pf[0].amount.value, "%", "增长率", ev=view.ev(pf[0].amount, "增长率"))
+        reasons = view.facts_of(base + "_reason", qual) or view.facts_of(base.replace("_amount", "") + "_reason", qual)
+        reason = reasons[0].text or "" if reasons else ""
+        if amount is not None or pct is not None or flat:
+            return ChangeInfo(amount, pct, flat, reason, f.prov)
+    ch = find_change(view, phrases) if phrases else None
+    if ch is None:
+        return None
+    return _from_sentence(view, ch)
+
+
+def _from_sentence(view: DocView, ch: Change) -> ChangeInfo:
+    prov = view.sentence_prov(ch.sentence)
+
+    def val(q: Quoted | None, label: str, negative: bool) -> Value | None:
+        if q is None:
+            return None
+        value = -q.value if negative and q.value > 0 else q.value
+        ev = Evidence(value, q.unit, q.raw if not negative else "-" + q.raw.lstrip("-"), prov, label,
+                      view.doc.doc_id, view.doc.source)
+        return Value(value, q.unit, label, ev=ev)
+
+    return ChangeInfo(val(ch.amount, "比上年增减", ch.negative), val(ch.pct, "增长率", ch.negative), ch.flat,
+                      ch.reason, prov)
+
+
+def prior_value(cur: Value, ch: ChangeInfo, year: int | None) -> Value | None:
+    label = f"{year - 1}年" if year else "上年"
+    if ch.flat:
+        return Value(cur.value, cur.unit, label, formula=f"持平：{cur.text()} − 0 = {cur.text()}", inputs=[cur])
+    if ch.amount is None or ch.amount.unit != cur.unit:
+        return None
+    prev = cur.value - ch.amount.value
+    if cur.text().count(".") or ch.amount.text().count("."):
+        prev = q2(prev)
+    return Value(prev, cur.unit, label, formula=f"{cur.text()} − {ch.amount.text().lstrip('-')} = {fmt(prev)}"
+                 if ch.amount.value >= 0 else f"{cur.text()} + {ch.amount.text().lstrip('-')} = {fmt(prev)}",
+                 inputs=[cur, ch.amount])
+
+
+# ---- the extractive fallback ------------------------------------------------------------------------------
+
+def extractive(b: Builder, p: Parsed, views: list[DocView], search: PassageSearch, phrases: tuple[str, ...] = (),
+               threshold: float = 0.6) -> bool:
+    """Quote the best narrative sentence when it covers the question's content words; False if none does."""
+    masked_q = p.q
+    for m in p.mentions:
+        masked_q = masked_q[:m.start] + "□" * (m.end - m.start) + masked_q[m.end:]
+    content = content_of(p.q, masked_q)
+    if phrases:
+        content = norm(phrases[0])
+    if len(content) < 2:
+        return False
+    passages = search.search(p.question, views, k=3, content=content)  # type: ignore[call-arg]
+    good = [x for x in passages if x.score >= threshold]
+    if not good:
+        return False
+    best = good[0]
+    if phrases and not any(norm(ph) in norm(best.text) for ph in phrases):
+        return False
+    prov = best.view.sentence_prov(next(s for s in best.view.sentences if s.start == best.start))
+    i = b.cite(prov)
+    b.quote_numbers(best.text, i)
+    b.add(f"{subject(best.view)}预算文件中的相关说明：“{re.sub(r'\s+', '', best.text)}”[{i + 1}]")
+    return True
+
+
+# ---- small text helpers ----------------------------------------------------------------------------------
+
+def cite_mark(b: Builder, v: Value) -> str:
+    if v.ev is not None and v.ev.prov is not None:
+        return f"[{b.cite(v.ev.prov) + 1}]"
+    return ""
+
+
+def say(b: Builder, v: Value) -> str:
+    return b.num(v) + cite_mark(b, v)

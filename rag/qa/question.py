@@ -1,0 +1,443 @@
+"""The question parser: how people ask about budgets -> who (departments, units, cities), when (years),
+what (catalogue metrics, functional/economic items, projects, indicators) and the operation.
+
+Pure text analysis over the loaded corpus; conversation context is applied by `conversation.py`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from extractor.numbers import chinese_int
+
+from .catalogue import FUNCTIONAL_CLASSES, METRICS
+from .corpus import Corpus, Mention
+from .text import clean_name, lcs_len, lcs_span, norm
+from .view import DocView, ProjectEntry
+
+RE_SHARE = re.compile(r"占比|比例|比重|百分比|百分之|占.{0,14}(?:多少|几|多大)|份额|占了?$|占[^,?]{0,10}的?$")
+RE_TIMES = re.compile(r"几倍|多少倍|倍数|之比|比值|是.{1,12}的.{0,3}倍")
+RE_CHANGE = re.compile(r"比上年|比去年|比上一年|同比|与上年|和上年|较上年|跟去年|和去年|与去年|较去年|上年相比|"
+                       r"比20\d\d年?|和20\d\d年?比|与20\d\d年?(?:相)?比|跟20\d\d年?比|增长了?多少|增加了?多少|"
+                       r"涨了?多少|增幅|增长率|变化|减少了?多少|下降了?多少|多了多少|少了多少|增长百分之|增长更快|增长超过")
+RE_PRIOR = re.compile(r"(?:去年|上年|上一年度?)(?:是|的|为|有|大概|大约|多少|呢)|上一年度?|去年.*多少")
+RE_REASON = re.compile(r"为什么|原因|为何|怎么回事")
+RE_SUM = re.compile(r"加起来|加在一起|一共|总共|总和|合计|共计|合起来|总计是?多少")
+RE_RANK = re.compile(r"最多|最少|最高|最低|最大|最小|排名|排序|排一下|排个序|从高到低|从低到高|从大到小|从小到大|"
+                     r"前[两二三四五六七八九十\d]+名?|倒数")
+RE_LIST = re.compile(r"哪些")
+RE_COMPARE = re.compile(r"比较|相差|差多少|多多少|少多少|差距|差额|哪个多|谁多|谁的.{0,10}多|哪个.{0,8}(?:多|高|快|大)|更快|"
+                        r"更多|更高|更大|比.{1,16}多|比.{1,16}少")
+RE_SCOPE_ALL = re.compile(r"[几两二三四五六七八九十\d]+个(?:部门|单位)|各(?:个)?部门|各单位|所有(?:的)?(?:部门|单位)|全部(?:部门|单位)|"
+                          r"每个(?:部门|单位)|[这那]些(?:部门|单位)|哪个(?:部门|单位)|哪些(?:部门|单位)?|哪家|[几两二三四五六七八九十\d]+家|谁")
+RE_FUTURE = re.compile(r"预计|预测|将会|会是|会增加|会减少|会有|明年|后年")
+RE_EXECUTION = re.compile(r"执行了?|实际支出|实际花|实际用|花掉|完成了?多少|上半年|下半年|前三季度|截至")
+RE_FINAL = re.compile(r"决算")
+RE_INDICATOR = re.compile(r"指标|绩效目标(?!的?金额)|目标值|目标是|的目标|满意度|要求.{0,10}(?:至少|多少|不低于)|至少|不低于|"
+                          r"控制率|定的是|定了|目标$|目标\?")
+RE_COUNT = re.compile(r"几个|几辆|几台|多少个|多少辆|多少台|几家|几项|多少项|有几")
+RE_ECON_CONTEXT = re.compile(r"经济分类|汇总表|基本支出表|基本支出(?:里|中)|工资福利|商品和服务|30\d{3}")
+RE_YEAR = re.compile(r"((?:19|20)\d{2})年")
+RE_ELLIPTIC = re.compile(r"呢$|^(?:那|那么|其中|这个|该|它|里面|下面|再)")
+RE_THIS_DEPT = re.compile(r"这个部门|该部门|这个单位|该单位|这家|本部门|他们|它的|其")
+
+
+@dataclass
+class Target:
+    kind: str           # metric | functional | economic | project | indicator
+    key: str            # metric key, functional code, economic code/name, project key, indicator level3
+    label: str
+    start: int = 0
+    end: int = 0
+    table: str = ""     # economic: economic | gp_basic
+    gov_code: str = ""
+    role: str = "total"
+    projects: list[tuple[DocView, ProjectEntry]] = field(default_factory=list)
+    indicators: list = field(default_factory=list)   # (DocView, Indicator)
+
+    def same(self, other: Target) -> bool:
+        return (self.kind, self.key) == (other.kind, other.key)
+
+
+@dataclass
+class Parsed:
+    question: str
+    q: str                                   # normalised
+    mentions: list[Mention] = field(default_factory=list)
+    views: list[DocView] = field(default_factory=list)      # documents named (resolved)
+    units: list[tuple[DocView, str]] = field(default_factory=list)
+    ambiguous: list[Mention] = field(default_factory=list)
+    alternatives: list[str] = field(default_factory=list)   # other departments an ambiguous name could mean
+    unknown_department: str = ""
+    cities: list[str] = field(default_factory=list)
+    unknown_cities: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+    whole: Target | None = None
+    op: str = "value"   # value | share | times | change | prior | sum | compare | rank | list | indicator
+    want_prior: bool = False
+    want_change: bool = False
+    want_reason: bool = False
+    scope_all: bool = False
+    rank_desc: bool = True
+    top_n: int = 1
+    condition: tuple[str, str] | None = None   # list: ('gt', '10') percent/amount threshold; ('nonzero','')
+    fund: str = ""
+    future: bool = False
+    execution: bool = False
+    final_accounts: bool = False
+    elliptic: bool = False
+    this_dept: bool = False
+    qizhong: bool = False
+    count_question: bool = False
+    has_op_words: bool = False
+
+
+def question_years(q: str) -> list[int]:
+    """Years the question is about. '比2023年', '与2023年相比' are comparison bases; '2023年末' dates an asset
+    count, not the budget."""
+    out = []
+    for m in RE_YEAR.finditer(q):
+        before = q[:m.start()][-1:]
+        after = q[m.end():m.end() + 3]
+        if before in ("比", "较", "与", "和", "跟", "同") or after.startswith(("相比", "比", "相较", "末", "底", "期末", "年末")):
+            continue
+        y = int(m.group(1))
+        if y not in out:
+            out.append(y)
+    return out
+
+
+def _mask(q: str, spans: list[tuple[int, int]]) -> str:
+    chars = list(q)
+    for s, e in spans:
+        for i in range(s, min(e, len(chars))):
+            chars[i] = "□"
+    return "".join(chars)
+
+
+def parse(question: str, corpus: Corpus, context_views: list[DocView] | None = None) -> Parsed:
+    q = norm(question)
+    p = Parsed(question=question, q=q)
+    p.future = bool(RE_FUTURE.search(q))
+    p.execution = bool(RE_EXECUTION.search(q))
+    p.final_accounts = bool(RE_FINAL.search(q))
+    p.want_reason = bool(RE_REASON.search(q))
+    p.elliptic = bool(RE_ELLIPTIC.search(q))
+    p.this_dept = bool(RE_THIS_DEPT.search(q))
+    p.qizhong = bool(re.search(r"其中|里面|下面|下属|当中", q))
+    p.years = question_years(q)
+    p.cities = [c for _, c in corpus.known_cities(q)]
+    p.unknown_cities = [c for _, c in corpus.unknown_cities(q)]
+    p.mentions = corpus.mentions(q)
+    _resolve_mentions(p, corpus, context_views or [])
+    if not p.views and not p.units:
+        p.unknown_department = corpus.unknown_department(_mask(q, [(m.start, m.end) for m in p.mentions]))
+    p.scope_all = bool(RE_SCOPE_ALL.search(q)) and len({v.name for v in p.views}) != 1
+    masked = _mask(q, [(m.start, m.end) for m in p.mentions])
+    scope = _scope_views(p, corpus, context_views or [])
+    p.targets = find_targets(masked, q, scope, p)
+    _operation(p, masked)
+    return p
+
+
+def _resolve_mentions(p: Parsed, corpus: Corpus, context: list[DocView]) -> None:
+    """Pick one document per mention; an ambiguous name is settled by the city written in the question,
+    the other departments named, the conversation, the year, then the most recent budget."""
+    explicit_cities = set(p.cities)
+    sure = [m for m in p.mentions if len({v.name for v in m.views}) == 1 and not m.unit_alternatives]
+    sure_cities = {m.views[0].city for m in sure}
+    sure_names = {m.views[0].name for m in sure}
+    context_names = {v.name for v in context}
+    context_cities = {v.city for v in context}
+    for m in p.mentions:
+        if m.unit_alternatives:
+            # 驻北京联络处: a department of its own, or a unit of a department named here / in the conversation.
+            inside = [u for u in m.unit_alternatives if u[0].name in sure_names | context_names
+                      or (u[0].city in explicit_cities and not any(v.city in explicit_cities for v in m.views))]
+            if inside and not any(v.name in sure_names for v in m.views):
+                m.unit, m.views = inside[0], [inside[0][0]]
+        if m.unit:
+            p.units.append(m.unit)
+            if m.unit[0] not in p.views:
+                p.views.append(m.unit[0])
+            continue
+        names = sorted({v.name for v in m.views})
+        if len(names) > 1:
+            for pref in (explicit_cities, sure_cities, context_cities):
+                narrowed = [n for n in names if corpus.by_name[n][0].city in pref]
+                if len(narrowed) == 1:
+                    names = narrowed
+                    break
+            if len(names) > 1 and context_names & set(names):
+                names = [n for n in names if n in context_names][:1]
+            if len(names) > 1 and p.years:
+                narrowed = [n for n in names if any(v.doc.year in p.years for v in corpus.by_name[n])]
+                if len(narrowed) >= 1:
+                    names = narrowed
+            if len(names) > 1:
+                latest = max(max(v.doc.year or 0 for v in corpus.by_name[n]) for n in names)
+                newest = [n for n in names if max(v.doc.year or 0 for v in corpus.by_name[n]) == latest]
+                if len(newest) == 1:
+                    p.alternatives.extend(n for n in names if n != newest[0])
+                    names = newest
+            if len(names) > 1:
+                p.ambiguous.append(m)
+                continue
+        for v in _pick_year(corpus.by_name[names[0]], p.years):
+            if v not in p.views:
+                p.views.append(v)
+
+
+def _pick_year(views: list[DocView], years: list[int]) -> list[DocView]:
+    if len(views) == 1:
+        return views
+    if years:
+        hit = [v for v in views if v.doc.year in years]
+        if hit:
+            return hit
+    return [views[-1]]   # the most recent budget of that department
+
+
+def _scope_views(p: Parsed, corpus: Corpus, context: list[DocView]) -> list[DocView]:
+    """Documents whose item names (projects, rows, indicators) the targets may come from."""
+    if p.views:
+        return p.views
+    if p.cities:
+        return [v for c in p.cities for v in corpus.cities.get(c, [])]
+    if context and not p.scope_all:
+        return context
+    return corpus.views
+
+
+# ---- targets --------------------------------------------------------------------------------------------
+
+def find_targets(masked: str, q: str, views: list[DocView], p: Parsed) -> list[Target]:
+    hits: list[tuple[int, int, int, Target]] = []   # (start, end, priority, target)
+    econ_context = bool(RE_ECON_CONTEXT.search(q))
+    for key, m in METRICS.items():
+        for pat in m.patterns:
+            for h in re.finditer(pat, masked):
+                if h.end() > h.start():
+                    hits.append((h.start(), h.end(), 3, Target("metric", key, m.name, h.start(), h.end())))
+    for code, names in FUNCTIONAL_CLASSES.items():
+        for n in names:
+            for h in re.finditer(re.escape(n) + r"(?:支出)?", masked):
+                hits.append((h.start(), h.end(), 4, Target("functional", code, _class_label(code), h.start(), h.end())))
+    for h in re.finditer(r"(?<!\d)(2\d{2})(\d{2})(\d{2})(?!\d)", masked):
+        code = "".join(h.groups())
+        label = _functional_label(views, code)
+        hits.append((h.start(), h.end(), 5, Target("functional", code, label or code, h.start(), h.end())))
+    gov_code = ""
+    for h in re.finditer(r"(?<!\d)(5\d{4})(?!\d)", masked):
+        gov_code = h.group(1)
+    for h in re.finditer(r"(?<!\d)(3\d{4})(?!\d)", masked):
+        label = _economic_label(views, h.group(1))
+        hits.append((h.start(), h.end(), 5, Target("economic", h.group(1), label or h.group(1), h.start(), h.end())))
+    labels_f = {lab: c for v in views for c, lab, _t, _r in v.functional if len(lab) >= 2 and len(c) == 7}
+    for lab, code in labels_f.items():
+        for h in re.finditer(re.escape(lab), masked):
+            hits.append((h.start(), h.end(), 2 if econ_context else 4, Target("functional", code, lab, h.start(), h.end())))
+    labels_e = {lab for v in views for _c, _g, lab, _t, _r in v.economic if len(lab) >= 2}
+    for lab in labels_e:
+        for h in re.finditer(re.escape(lab), masked):
+            hits.append((h.start(), h.end(), 4 if econ_context else 1,
+                         Target("economic", "", lab, h.start(), h.end(), gov_code=gov_code)))
+    proj = _project_target(q, masked, views)
+    if proj:
+        hits.append((proj.start, proj.end, 6, proj))
+    if RE_INDICATOR.search(masked):
+        ind = _indicator_target(q, masked, views)
+        if ind:
+            hits.append((ind.start, ind.end, 7, ind))
+    # Longest first, then priority; a kept hit blocks every overlapping one.
+    hits.sort(key=lambda h: (-(h[1] - h[0]), -h[2], h[0]))
+    kept: list[tuple[int, int, int, Target]] = []
+    for h in hits:
+        if any(k[0] < h[1] and h[0] < k[1] for k in kept):
+            continue
+        kept.append(h)
+    targets = [h[3] for h in sorted(kept, key=lambda h: h[0])]
+    for t in targets:
+        if t.kind == "economic":
+            t.gov_code = gov_code
+            if re.search(r"汇总表|经济分类汇总|汇总", q):
+                t.table = "economic"
+            elif re.search(r"基本支出", q):
+                t.table = "gp_basic"
+    return _dedupe_targets(targets)
+
+
+def _dedupe_targets(targets: list[Target]) -> list[Target]:
+    out: list[Target] = []
+    for t in targets:
+        if t.kind in ("metric", "functional", "economic") and any(o.same(t) for o in out):
+            continue
+        out.append(t)
+    return out
+
+
+def _class_label(code: str) -> str:
+    from .catalogue import class_name
+
+    return class_name(code)
+
+
+def _functional_label(views: list[DocView], code: str) -> str:
+    for v in views:
+        for c, lab, _t, _r in v.functional:
+            if c == code:
+                return lab
+    return ""
+
+
+def _economic_label(views: list[DocView], code: str) -> str:
+    for v in views:
+        for c, _g, lab, _t, _r in v.economic:
+            if c == code:
+                return lab
+    return ""
+
+
+def _project_target(q: str, masked: str, views: list[DocView]) -> Target | None:
+    """Projects named (in full or in part) by the question; several equally good matches are all kept
+    (two projects may share a name in different units)."""
+    scored: list[tuple[float, int, int, DocView, ProjectEntry]] = []
+    for v in views:
+        for pr in v.projects:
+            key = pr.key
+            if len(key) < 2:
+                continue
+            start, n = lcs_span(q, key)
+            if n < 3:
+                continue
+            # the match must reach outside the department's name (驻京联络处运行经费 vs 驻京联络处)
+            if masked[start:start + n].count("□") == n:
+                continue
+            cover = n / len(key)
+            core = key.split("-")[-1]
+            full_core = core in q
+            if not (full_core or n >= 6 or (n >= 4 and cover >= 0.5) or (n >= 3 and cover >= 0.75)):
+                sub = _subsequence(q, key)
+                if not (n >= 4 and sub >= max(6, 0.6 * len(key))):
+                    continue
+            score = n + (3 if full_core else 0) + cover
+            scored.append((score, start, start + n, v, pr))
+    if not scored:
+        return None
+    best = max(s[0] for s in scored)
+    top = [s for s in scored if s[0] >= best - 0.01]
+    start = min(s[1] for s in top)
+    end = max(s[2] for s in top)
+    name = top[0][4].key
+    return Target("project", name, name, start, end, projects=[(s[3], s[4]) for s in top])
+
+
+def _subsequence(a: str, b: str) -> int:
+    """Longest common subsequence length (bounded inputs)."""
+    prev = [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0]
+        for j, cb in enumerate(b, 1):
+            cur.append(prev[j - 1] + 1 if ca == cb else max(prev[j], cur[j - 1]))
+        prev = cur
+    return prev[-1]
+
+
+_IND_STOP = re.compile(r"指标值?|目标值?|是多少|多少|是什么|要求|至少|定的是|的|这个|项目|整体|绩效|里|中|[?？,，]")
+
+
+def _indicator_target(q: str, masked: str, views: list[DocView]) -> Target | None:
+    wanted = _IND_STOP.sub("", masked).replace("□", "")
+    whole_dept = "整体" in q
+    scored = []
+    for v in views:
+        for ind in v.indicators:
+            name = norm(ind.level3)
+            if not name:
+                continue
+            n = lcs_len(wanted, name)
+            if n < 2:
+                continue
+            cover = n / len(name)
+            if not (cover >= 0.5 or n >= 4):
+                continue
+            pn = lcs_len(q, clean_name(ind.project)) if ind.project else 0
+            score = n + cover * 2 + (min(pn, 8) * 0.5 if pn >= 2 else 0)
+            if whole_dept and not ind.project:
+                score += 3
+            if not whole_dept and ind.project and pn >= 2:
+                score += 1
+            scored.append((score, v, ind))
+    if not scored:
+        return None
+    scored.sort(key=lambda s: -s[0])
+    best = scored[0]
+    top = [s for s in scored if s[0] >= best[0] - 0.01 and norm(s[2].level3) == norm(best[2].level3)]
+    name = norm(best[2].level3)
+    start, n = lcs_span(q, name)
+    return Target("indicator", name, best[2].level3, start, start + max(n, 1), indicators=[(s[1], s[2]) for s in top])
+
+
+# ---- operation ------------------------------------------------------------------------------------------
+
+def _operation(p: Parsed, masked: str) -> None:
+    q = masked
+    multi = len({v.name for v in p.views}) > 1 or p.scope_all or (not p.views and len(p.cities) == 1
+                                                                 and bool(RE_SCOPE_ALL.search(q)))
+    p.want_change = bool(RE_CHANGE.search(q))
+    p.want_prior = bool(RE_PRIOR.search(q))
+    p.count_question = bool(RE_COUNT.search(q))
+    if re.search(r"一般公共预算(?:支出)?(?:里|中|的)?(?:基本支出|项目支出)|一般公共预算基本|一般公共预算口径", q):
+        p.fund = "gp"
+    if any(t.kind == "indicator" for t in p.targets):
+        p.op = "indicator"
+        p.has_op_words = True
+        return
+    if multi:
+        if RE_RANK.search(q):
+            p.op = "rank"
+            p.rank_desc = not re.search(r"最少|最低|最小|从低到高|从小到大|倒数", q)
+            m = re.search(r"前([两二三四五六七八九十\d]+)", q)
+            p.top_n = (chinese_int(m.group(1)) or 1) if m else 1
+            if re.search(r"排名|排序|排一下|排个序|从高到低|从低到高|从大到小|从小到大", q):
+                p.top_n = 0   # all of them
+        elif RE_LIST.search(q):
+            p.op = "list"
+            m = re.search(r"(?:超过|高于|大于|多于|不低于)(\d+(?:\.\d+)?)(%|万元|万)?", q)
+            if m:
+                p.condition = ("gt", m.group(1) + (m.group(2) or ""))
+            else:
+                p.condition = ("nonzero", "")
+        elif RE_COMPARE.search(q) and len({v.name for v in p.views}) >= 2:
+            p.op = "compare"
+        else:
+            p.op = "sum" if RE_SUM.search(q) or p.scope_all or len({v.name for v in p.views}) > 1 else "value"
+        p.has_op_words = True
+        return
+    if RE_TIMES.search(q) and not re.search(r"相当于.{0,16}百分之", q):
+        p.op = "times"
+    elif RE_SHARE.search(q) or re.search(r"相当于.{0,16}百分之", q):
+        p.op = "share"
+    elif p.want_change:
+        p.op = "change"
+    elif p.want_prior:
+        p.op = "prior"
+    else:
+        p.op = "value"
+    p.has_op_words = p.op != "value"
+    _whole(p, q)
+
+
+def _whole(p: Parsed, q: str) -> None:
+    """For 占比 / 倍数: which target is the denominator. 'A占B' -> B; 'B里(中)A占' -> B."""
+    if p.op not in ("share", "times") or len(p.targets) < 2:
+        return
+    a, b = p.targets[0], p.targets[1]
+    between = q[a.end:b.start]
+    if re.search(r"^(?:的)?(?:里|中|当中|之中|里面|中的)", between) and p.op == "share":
+        p.whole = a
+        p.targets = [b] + p.targets[2:]
+    else:
+        p.whole = b
+        p.targets = [a] + p.targets[2:]

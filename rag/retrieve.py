@@ -1,0 +1,293 @@
+"""Hybrid retrieval: BM25 over jieba tokens + Chroma vectors, fused by reciprocal rank fusion, under
+metadata filters (department, year, table, kind) resolved from the question and the conversation.
+
+The department/year resolution here (`resolve_scope`) is the one the QA engine shares: exact names,
+abbreviations and nicknames through `extractor.departments.DepartmentResolver`, then fuzzy and region
+fallbacks; years that are only a comparison base ("比2023年增加") are not filters."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from extractor.departments import DepartmentResolver, clean_department
+from extractor.numbers import fold_width
+
+from .lexical import BM25, LEXICON_VERSION, query_tokens, tokenize
+from .store import Store
+
+RRF_K = 60            # reciprocal rank fusion constant (Cormack et al.)
+CANDIDATES = 50       # candidates taken from each ranker before fusion
+CONTEXT_WEIGHT = 0.35  # weight of conversation-context tokens relative to the question's own
+
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_COMPARISON_BEFORE = "比较与同跟"
+
+
+@dataclass
+class Scope:
+    """What a question is about, as far as filters go."""
+
+    departments: list[str] = field(default_factory=list)
+    years: list[int] = field(default_factory=list)
+    unmatched_years: list[int] = field(default_factory=list)
+    how: str = ""  # alias | fuzzy | region | context | ""
+
+    @property
+    def empty(self) -> bool:
+        return not self.departments and not self.years
+
+
+@dataclass
+class Hit:
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float
+    lexical_rank: int | None = None
+    vector_rank: int | None = None
+
+    @property
+    def doc_id(self) -> str:
+        return str(self.metadata["doc_id"])
+
+    @property
+    def source(self) -> str:
+        return str(self.metadata["source"])
+
+    @property
+    def char_start(self) -> int:
+        return int(self.metadata["char_start"])
+
+    @property
+    def char_end(self) -> int:
+        return int(self.metadata["char_end"])
+
+    @property
+    def locator(self) -> str:
+        return str(self.metadata.get("locator", ""))
+
+
+def question_years(text: str) -> list[int]:
+    """Years the question is about; '比2023年', '与2023年相比' are comparison bases, not scope."""
+    t = fold_width(text)
+    out: list[int] = []
+    for m in _YEAR.finditer(t):
+        before = t[:m.start()].rstrip()[-1:]
+        after = t[m.end():m.end() + 3]
+        if before and before in _COMPARISON_BEFORE or after.startswith(("相比", "比", "相较")):
+            continue
+        year = int(m.group(1))
+        if year not in out:
+            out.append(year)
+    return out
+
+
+def _region_key(region: str) -> str:
+    """'漯河市' -> '漯河' (what people write); '' when too short to be distinctive."""
+    key = re.sub(r"(省|市|自治州|地区|盟|区|县|旗)$", "", region)
+    return key if len(key) >= 2 else ""
+
+
+def resolve_scope(question: str, context: Sequence[str], catalog: dict[str, dict[str, Any]],
+                  resolver: DepartmentResolver | None = None) -> Scope:
+    """Departments and years named by the question; a follow-up inherits them from the latest turn that named them."""
+    departments = sorted({str(e.get("department") or "") for e in catalog.values()} - {""})
+    resolver = resolver or DepartmentResolver(departments)
+    known_years = {int(e["year"]) for e in catalog.values() if e.get("year")}
+    scope = Scope()
+    for turn, how in [(question, "")] + [(c, "context") for c in reversed(list(context))]:
+        if not scope.departments:
+            found, kind = _departments_in(turn, resolver, catalog)
+            if found:
+                scope.departments, scope.how = found, how or kind
+        if not scope.years and not scope.unmatched_years:
+            years = question_years(turn)
+            scope.years = [y for y in years if y in known_years]
+            scope.unmatched_years = [y for y in years if y not in known_years]
+        if scope.departments and (scope.years or scope.unmatched_years):
+            break
+    if scope.departments and scope.years:
+        docs = [e for e in catalog.values() if clean_department(str(e.get("department") or "")) in scope.departments]
+        if not any(e.get("year") in scope.years for e in docs):
+            # the department has no document for that year: keep the department, report the year
+            scope.unmatched_years += scope.years
+            scope.years = []
+    return scope
+
+
+def _departments_in(text: str, resolver: DepartmentResolver,
+                    catalog: dict[str, dict[str, Any]]) -> tuple[list[str], str]:
+    mentions = resolver.mentions(text)
+    if mentions:
+        return list(dict.fromkeys(m.department for m in mentions)), "alias"
+    fuzzy = resolver.resolve(text)
+    if fuzzy and fuzzy[0].score >= 0.5 and (len(fuzzy) == 1 or fuzzy[1].score < fuzzy[0].score - 0.1):
+        return [fuzzy[0].department], "fuzzy"
+    t = re.sub(r"\s", "", text)
+    by_region = sorted({clean_department(str(e.get("department") or "")) for e in catalog.values()
+                        if _region_key(str(e.get("region") or "")) and _region_key(str(e["region"])) in t})
+    return (by_region, "region") if by_region else ([], "")
+
+
+class Retriever:
+    """Loads the committed chunks of a store once; `search` runs in milliseconds afterwards."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._texts: dict[str, str] = {}
+        self._load()
+
+    def _load(self) -> None:
+        self.catalog = self.store.catalog()
+        self.resolver = DepartmentResolver(sorted({str(e.get("department") or "") for e in self.catalog.values()}))
+        ids, texts, metas, tokens = [], [], [], []
+        for doc_id in self.catalog:
+            data = self.store.chunk_file(doc_id)
+            fresh = data.get("lexicon") == LEXICON_VERSION
+            for c in data["chunks"]:
+                ids.append(c["id"])
+                texts.append(c["text"])
+                metas.append(c["metadata"])
+                tokens.append(c["tokens"] if fresh else tokenize(c["text"]))
+        self.ids, self.texts, self.metas = ids, texts, metas
+        self.position = {cid: i for i, cid in enumerate(ids)}
+        self.bm25 = BM25(tokens)
+        self._doc = np.array([m["doc_id"] for m in metas], dtype=object)
+        self._table = np.array([m.get("table", "") for m in metas], dtype=object)
+        self._title = np.array([m.get("table_title", "") for m in metas], dtype=object)
+        self._kind = np.array([m.get("kind", "") for m in metas], dtype=object)
+
+    def refresh(self) -> None:
+        """Pick up documents ingested since the retriever was built."""
+        if self.store.refresh() or set(self.store.catalog()) != set(self.catalog):
+            self._load()
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    # ---------------------------------------------------------------------------------------- filters
+
+    def scope(self, question: str, context: Sequence[str] = ()) -> Scope:
+        return resolve_scope(question, context, self.catalog, self.resolver)
+
+    def doc_ids_for(self, departments: Sequence[str] = (), years: Sequence[int] = ()) -> list[str]:
+        deps = {clean_department(d) for d in departments}
+        return [k for k, e in self.catalog.items()
+                if (not deps or clean_department(str(e.get("department") or "")) in deps)
+                and (not years or e.get("year") in years)]
+
+    def _resolve_departments(self, names: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for name in names:
+            if clean_department(name) in self.resolver.departments:
+                out.append(clean_department(name))
+                continue
+            matches = self.resolver.resolve(name)
+            out.extend(m.department for m in matches[:1])
+        return out
+
+    # ---------------------------------------------------------------------------------------- search
+
+    def search(self, query: str, *, k: int | None = None, department: str | Sequence[str] | None = None,
+               year: int | Sequence[int] | None = None, table: str | Sequence[str] | None = None,
+               kind: str | Sequence[str] | None = None, doc_ids: Sequence[str] | None = None,
+               context: Sequence[str] = (), auto_scope: bool = True, lexical: bool = True,
+               vector: bool = True) -> list[Hit]:
+        """Top-k chunks for `query`, best first. Explicit filters win over what the question names;
+        `auto_scope` resolves department/year from the question (and `context`, earlier turns)."""
+        k = k or self.store.settings.top_k
+        departments = [department] if isinstance(department, str) else list(department or [])
+        years = [year] if isinstance(year, int) else list(year or [])
+        if auto_scope and not departments and not years and doc_ids is None:
+            scope = self.scope(query, context)
+            departments, years = scope.departments, scope.years
+        allowed_docs: list[str] | None = list(doc_ids) if doc_ids is not None else None
+        if departments or years:
+            scoped = self.doc_ids_for(self._resolve_departments(departments) if departments else [], years)
+            allowed_docs = scoped if allowed_docs is None else [d for d in allowed_docs if d in set(scoped)]
+        tables = [table] if isinstance(table, str) else list(table or [])
+        kinds = [kind] if isinstance(kind, str) else list(kind or [])
+        mask = self._mask(allowed_docs, tables, kinds)
+        if mask is not None and not mask.any():
+            return []
+        if departments or years:
+            # what the filter already enforces would only favour chunks that repeat the name
+            query = self._strip_scope(query, bool(departments), years)
+            context = [self._strip_scope(c, bool(departments), years) for c in context]
+        lex = self._lexical(query, context, mask) if lexical else []
+        vec = self._vector(query, context, allowed_docs, tables, kinds, mask) if vector else []
+        return self._fuse(lex, vec, k)
+
+    def _strip_scope(self, text: str, departments: bool, years: Sequence[int]) -> str:
+        if departments:
+            for m in sorted(self.resolver.mentions(text), key=lambda m: -len(m.alias)):
+                text = text.replace(m.alias, " ")
+        for y in years:
+            text = re.sub(rf"{y}\s*年度?", " ", text)
+        return text
+
+    def _mask(self, docs: list[str] | None, tables: list[str], kinds: list[str]) -> np.ndarray | None:
+        if docs is None and not tables and not kinds:
+            return None
+        mask = np.ones(len(self.ids), dtype=bool)
+        if docs is not None:
+            mask &= np.isin(self._doc, np.array(docs, dtype=object))
+        if tables:
+            mask &= np.isin(self._table, np.array(tables, dtype=object)) | \
+                np.array([any(t in title for t in tables) for title in self._title], dtype=bool)
+        if kinds:
+            mask &= np.isin(self._kind, np.array(kinds, dtype=object))
+        return mask
+
+    def _lexical(self, query: str, context: Sequence[str], mask: np.ndarray | None) -> list[int]:
+        own = query_tokens(query)
+        weights = {t: 1.0 for t in own}
+        ctx = [t for c in context[-2:] for t in query_tokens(c) if t not in weights]
+        for t in ctx:
+            weights[t] = CONTEXT_WEIGHT
+        return [i for i, _ in self.bm25.search(own + ctx, CANDIDATES, mask, weights)]
+
+    def _vector(self, query: str, context: Sequence[str], docs: list[str] | None, tables: list[str],
+                kinds: list[str], mask: np.ndarray | None) -> list[int]:
+        clauses: list[dict[str, Any]] = []
+        if docs is not None:
+            clauses.append({"doc_id": {"$in": docs}})
+        if kinds:
+            clauses.append({"kind": {"$in": kinds}})
+        where = clauses[0] if len(clauses) == 1 else {"$and": clauses} if clauses else None
+        n = CANDIDATES if mask is None else int(min(CANDIDATES * (2 if tables else 1), mask.sum()))
+        if n <= 0 or not self.ids:
+            return []
+        text = " ".join([*context[-1:], query])
+        res = self.store.collection.query(query_embeddings=self.store.embedding.embed_query([text]),
+                                          n_results=n, where=where, include=[])
+        out = []
+        for cid in res["ids"][0]:
+            i = self.position.get(cid)  # chunks of uncommitted documents are not in `position`
+            if i is not None and (mask is None or mask[i]):
+                out.append(i)
+        return out
+
+    def _fuse(self, lex: list[int], vec: list[int], k: int) -> list[Hit]:
+        scores: dict[int, float] = {}
+        ranks: dict[int, list[int | None]] = {}
+        for which, ranking in enumerate((lex, vec)):
+            for rank, i in enumerate(ranking, start=1):
+                scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + rank)
+                ranks.setdefault(i, [None, None])[which] = rank
+        best = sorted(scores, key=lambda i: (-scores[i], i))[:k]
+        return [Hit(self.ids[i], self.texts[i], self.metas[i], scores[i], ranks[i][0], ranks[i][1]) for i in best]
+
+    def source_text(self, doc_id: str) -> str:
+        if doc_id not in self._texts:
+            self._texts[doc_id] = self.store.text(doc_id)
+        return self._texts[doc_id]
+
+    def quote(self, hit: Hit) -> str:
+        """The exact source characters a hit cites."""
+        return self.source_text(hit.doc_id)[hit.char_start:hit.char_end]
