@@ -32,7 +32,7 @@ VALUE_TABLES = (*TABLE_KINDS, "narrative")
 # Narrative fact names shared across modules (evals/fixtures/README.md).
 FACT_NAMES = frozenset({
     "revenue_total", "expenditure_total", "total_change_amount", "total_change_pct", "revenue_sum",
-    "income_source", "expenditure_sum", "basic_expenditure", "project_expenditure", "basic_share",
+    "income_source", "appropriation", "expenditure_sum", "basic_expenditure", "project_expenditure", "basic_share",
     "project_share", "functional_class", "functional_share", "personnel_expenses", "public_expenses",
     "sangong_total", "sangong_part", "sangong_change", "operating_expenses", "procurement_total", "procurement",
     "vehicles_total", "vehicles", "equipment", "internal_divisions", "secondary_units", "project_count",
