@@ -26,7 +26,7 @@ from typing import Any
 from extractor.departments import clean_department
 from extractor.models import BudgetDocument
 
-from .dataset import FACT_NAMES, SAMPLES, GoldDoc, GoldText, GoldValue, load_text
+from .dataset import FACT_NAMES, SAMPLES, GoldDoc, GoldValue, load_text
 from .metrics import PRF, Agreement, norm_label
 
 MAX_LISTED = 300  # misses / false positives kept in the JSON (the counts are always complete)
@@ -247,7 +247,7 @@ def score_document(gold: GoldDoc, doc: BudgetDocument | None, text: str) -> DocR
     for t in res.by_table.values():
         res.prf.add(t)
 
-    _score_texts(res, gold.texts, text_facts)
+    _score_texts(res, gold, text_facts, text)
     _score_indicators(res, gold, indicators, text)
     if doc is not None:
         res.metadata = {
@@ -265,15 +265,14 @@ def _text_norm(text: str) -> str:
     return norm_label(text).rstrip("。；;，,.")
 
 
-def _score_texts(res: DocResult, golds: list[GoldText], facts: list[Any]) -> None:
+def _score_texts(res: DocResult, gold: GoldDoc, facts: list[Any], text: str) -> None:
     """Text facts (reasons, 职责): the fact overlapping the gold quote whose text is the gold text (or holds
     the quote); trailing punctuation aside."""
-    res.texts.gold = sum(1 for g in golds if g.resolved)
+    golds = [g for g in gold.texts if g.resolved]
+    res.texts.gold = len(golds)
     res.texts.extracted = len(facts)
     used: set[int] = set()
     for g in golds:
-        if not g.resolved:
-            continue
         want, quote = _text_norm(g.expected_text), _text_norm(g.quote)
         best: tuple[bool, int] | None = None
         for i, f in enumerate(facts):
@@ -287,6 +286,15 @@ def _score_texts(res: DocResult, golds: list[GoldText], facts: list[Any]) -> Non
             used.add(best[1])
             res.texts.matched += 1
             res.texts.correct += best[0]
+        if best is None or not best[0]:
+            miss = {"source": gold.source, "table": "narrative_text", "row": g.row, "code": "", "column": g.column,
+                    "value": g.expected_text[:40], "quote": g.quote, "yaml_line": g.yaml_line,
+                    "line": text.count("\n", 0, g.char_start or 0) + 1,
+                    "reason": "text not extracted" if best is None else "text differs"}
+            if best is not None:
+                f = facts[best[1]]
+                miss.update(got_value=(f.text or "")[:40], got_kind="narrative", got_column=f.name)
+            res.misses.append(miss)
 
 
 def _comparator(c: str, number: Decimal | None) -> str:

@@ -270,11 +270,13 @@ def render_deltas(rows: list[dict[str, Any]], regressions: list[dict[str, Any]],
         return f"{v:.0f} ms" if "latency" in key else pct(v)
 
     lines = [f"## Against the baseline (regression margin {margin:g} points)", ""]
-    lines += _table(["metric", "baseline", "current", "Δ"], [
-        [r["metric"], fmt(r["metric"], r["baseline"]), fmt(r["metric"], r["current"]),
-         "n/a" if r["delta"] is None else (f"{r['delta']:+.0f} ms" if "latency" in r["metric"]
-                                           else f"{r['delta']:+.1f}") + (" ⚠" if r in regressions else "")]
-        for r in rows if r["delta"] is None or abs(r["delta"]) >= 0.05 or r in regressions])
+    changed = [r for r in rows if r["delta"] is None or abs(r["delta"]) >= 0.05 or r in regressions]
+    if changed:
+        lines += _table(["metric", "baseline", "current", "Δ"], [
+            [r["metric"], fmt(r["metric"], r["baseline"]), fmt(r["metric"], r["current"]),
+             "n/a" if r["delta"] is None else (f"{r['delta']:+.0f} ms" if "latency" in r["metric"]
+                                               else f"{r['delta']:+.1f}") + (" ⚠" if r in regressions else "")]
+            for r in changed])
     unchanged = sum(1 for r in rows if r["delta"] is not None and abs(r["delta"]) < 0.05 and r not in regressions)
     lines.append(f"{unchanged} metric(s) unchanged.")
     lines.append(f"**{len(regressions)} regression(s)** beyond {margin:g} points." if regressions

@@ -44,16 +44,35 @@ def is_row_line(line: str) -> bool:
     return "\t" in line.rstrip("\n") and bool(s) or (s.startswith("|") and s.count("|") >= 2)
 
 
-def _cell(text: str, start: int) -> GridCell:
-    stripped = text.strip()
-    if not stripped:
-        return GridCell("", start, start)
-    lead = len(text) - len(text.lstrip())
-    return GridCell(stripped, start + lead, start + lead + len(stripped))
+def _cells(parts: list[str], pos: int) -> list[GridCell]:
+    """Cells of the parts of a split line starting at document offset `pos` (one separator between parts)."""
+    cells = []
+    append = cells.append
+    for part in parts:
+        n = len(part)
+        if not n:
+            append(GridCell("", pos, pos))
+            pos += 1
+            continue
+        stripped = part.strip()
+        if len(stripped) == n:
+            append(GridCell(part, pos, pos + n))
+        elif not stripped:
+            append(GridCell("", pos, pos))
+        else:
+            lead = n - len(part.lstrip())
+            append(GridCell(stripped, pos + lead, pos + lead + len(stripped)))
+        pos += n + 1
+    return cells
+
+
+_SPACE_CELL = re.compile(r"\S+(?: \S+)*")
 
 
 def split_row(line: str, offset: int) -> GridRow | None:
     """Split one line (starting at document offset `offset`) into cells; None for pipe separators."""
+    if "\t" in line and not line.lstrip().startswith("|"):
+        return GridRow(_cells(line.split("\t"), offset), offset, offset + len(line), "tsv")
     s = line.strip()
     if s.startswith("|"):
         if is_pipe_separator(line):
@@ -61,17 +80,6 @@ def split_row(line: str, offset: int) -> GridRow | None:
         first = line.index("|")
         body_end = line.rstrip().rfind("|")
         body = line[first + 1:body_end] if body_end > first else line[first + 1:]
-        cells, pos = [], offset + first + 1
-        for part in body.split("|"):
-            cells.append(_cell(part, pos))
-            pos += len(part) + 1
-        return GridRow(cells, offset, offset + len(line), "pipe")
-    if "\t" in line:
-        cells, pos = [], offset
-        for part in line.split("\t"):
-            cells.append(_cell(part, pos))
-            pos += len(part) + 1
-        return GridRow(cells, offset, offset + len(line), "tsv")
-    cells = [GridCell(m.group(0), offset + m.start(), offset + m.end())
-             for m in re.finditer(r"\S+(?: \S+)*", line)]
+        return GridRow(_cells(body.split("|"), offset + first + 1), offset, offset + len(line), "pipe")
+    cells = [GridCell(m.group(0), offset + m.start(), offset + m.end()) for m in _SPACE_CELL.finditer(line)]
     return GridRow(cells, offset, offset + len(line), "spaces")

@@ -44,7 +44,7 @@ def split_lines(text: str) -> list[Line]:
     return lines
 
 
-_DEPT_LINE = re.compile(r"^\s*\|?\s*\**(部门名称|单位名称|部门/单位|部门（单位）名称|部门\(单位\)名称|预算单位|编制单位|单位)\**\s*[：:]\s*(.*)$")
+_DEPT_LINE = re.compile(r"^\s*\|?\s*\**(部门名称|单位名称|部门/单位|部门（单位）名称|部门\(单位\)名称|预算单位|编制单位|编制部门|预算主管部门|主管部门|部门|单位)\**\s*[：:]\s*(.*)$")
 _DEPT_CELL = re.compile(r"^(部门名称|单位名称|部门（单位）名称|部门\(单位\)名称)[：:]?$")
 _UNIT_LINE = re.compile(r"^\s*\|?\s*\**(?:金额)?单位\**\s*[：:]\s*\**\s*(亿元|万元|千元|元)")
 _SUBTITLE = re.compile(r"^[#\s]*[（(]\s*\d{4}\s*年度?\s*[)）]\s*$")
@@ -77,16 +77,32 @@ def unit_from_line(text: str) -> str | None:
     return None
 
 
+_TITLE_WORDS = ("表", "预算", "决算", "情况")
+
+
 def _title_kind(line: Line) -> TableKind | None:
-    if is_row_line(line.text):
-        s = line.text.strip()
+    text = line.text
+    if len(text) > 90 or not any(w in text for w in _TITLE_WORDS):
+        return None
+    if is_row_line(text):
+        if "表" not in text:
+            return None
+        s = text.strip()
         raw = [c.strip() for c in re.split(r"\t|\|", s)]
         cells = [c for c in raw if c]
         # A title printed inside a grid line stands alone in its first cell; numbered rows are data.
         if len(cells) != 1 or raw[0] != cells[0] or NUMBERING.match(cells[0]) or not cells[0].endswith("表"):
             return None
         return classify_title(cells[0])
-    return classify_title(line.text)
+    return classify_title(text)
+
+
+_PAGE_MARK = re.compile(r"^\s*(?:[-—–]\s*\d{1,4}\s*[-—–]|第\s*\d{1,4}\s*页(?:\s*[，,/]?\s*共\s*\d{1,4}\s*页)?|"
+                        r"\d{1,4}\s*/\s*\d{1,4}|\d{1,4}|\f)\s*$")
+
+
+def _bridgeable(text: str) -> bool:
+    return not text.strip() or bool(_PAGE_MARK.match(text)) or (unit_from_line(text) is not None and len(text) < 30)
 
 
 def find_tables(lines: list[Line], text: str) -> list[TableBlock]:
@@ -136,9 +152,10 @@ def find_tables(lines: list[Line], text: str) -> list[TableBlock]:
                         rows.append(row)
                 j += 1
                 continue
-            if not t.strip():
+            if _bridgeable(t):
+                # a page break inside the table: blank lines, a page number, the 单位 line printed again
                 k = j + 1
-                while k < n and not lines[k].text.strip():
+                while k < n and _bridgeable(lines[k].text) and k - j < 8:
                     k += 1
                 if k < n and is_row_line(lines[k].text) and _title_kind(lines[k]) is None and rows:
                     j = k

@@ -49,6 +49,11 @@ class Chunk:
     id: str
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    index_text: str = ""  # what BM25 indexes when it differs from `text` (see `render_row`)
+
+    @property
+    def lexical_text(self) -> str:
+        return self.index_text or self.text
 
     @property
     def char_start(self) -> int:
@@ -98,8 +103,14 @@ def _column_name(column: str, role: str) -> str:
     return "/".join(parts[-2:]) if len(parts) > 2 else col
 
 
-def render_row(row: TableRow, unit: str) -> str:
-    """'30101 基本工资 合计198.82万元 人员经费198.82万元' (code, label, then every amount with its column)."""
+def render_row(row: TableRow, unit: str, columns: bool | str = True) -> str:
+    """'30101 基本工资 合计198.82万元 人员经费198.82万元' (code, label, then every amount with its column).
+
+    With `columns=False` the column headers are left out: the lexical index of an ordinary row is what
+    the row is about (its code and label), not the headers every row of its table repeats — otherwise
+    "人员经费多少" would match every row of a table with a 人员经费 column instead of the total or the
+    sentence that states it. With `columns="leaf"` only the last header level is kept: a value is about
+    its own column (工资福利支出), not the group above it (人员经费)."""
     head = [row.code or _flat(row.code_raw), _flat(row.label)]
     if row.gov_code or row.gov_label:
         head.append(f"（政府经济分类 {row.gov_code} {_flat(row.gov_label)}）".replace("  ", " "))
@@ -111,7 +122,9 @@ def render_row(row: TableRow, unit: str) -> str:
         head.insert(0, {"income": "收入", "expenditure": "支出"}.get(row.side, row.side))
     cells = []
     for cell in row.cells:
-        name = _column_name(cell.column, cell.role)
+        name = _column_name(cell.column, cell.role) if columns else ""
+        if columns == "leaf":
+            name = name.split("/")[-1]
         cells.append(f"{name}{cell.amount.raw.strip()}{cell.amount.unit or unit}")
     return " ".join(p for p in head + cells if p)
 
@@ -130,12 +143,17 @@ class _Builder:
             self.base["year"] = int(doc.year)
 
     def add(self, kind: str, body: str, start: int, end: int, *, table: Table | None = None,
-            section: str = "", code: str = "", row: str = "", locator: str = "") -> None:
+            section: str = "", code: str = "", row: str = "", locator: str = "", group: str = "",
+            index_text: str = "") -> None:
+        """`group` names what near-duplicate chunks share (one project's indicators, one row printed in
+        several tables, one section): retrieval shows few chunks of one group."""
         meta = dict(self.base)
-        meta.update(kind=kind, table=table.kind.value if table else "",
+        meta.update(kind=kind, amounts=_count_amounts(self.text[start:end]), table=table.kind.value if table else "",
                     table_title=short_title(table) if table else "", section=section, code=code, row=row,
-                    locator=locator, char_start=int(start), char_end=int(end), ordinal=len(self.chunks))
-        self.chunks.append(Chunk(f"{self.doc.doc_id}:{len(self.chunks):04d}", f"{self.prefix} {body}".strip(), meta))
+                    locator=locator, group=group or locator, char_start=int(start), char_end=int(end),
+                    ordinal=len(self.chunks))
+        self.chunks.append(Chunk(f"{self.doc.doc_id}:{len(self.chunks):04d}", f"{self.prefix} {body}".strip(), meta,
+                                 index_text))
 
     # ---------------------------------------------------------------- narrative
 
@@ -154,7 +172,7 @@ class _Builder:
             for s, e in self._pieces(start, end):
                 label = section or "正文"
                 body = f"{label}：{_flat(self.text[s:e])}"
-                self.add("narrative", body, s, e, section=section, locator=label)
+                self.add("narrative", body, s, e, section=section, locator=label, group=label)
 
     def _paragraphs(self, table_spans: list[tuple[int, int]]) -> list[tuple[int, int, str]]:
         sections = sorted(self.doc.sections, key=lambda s: (s.char_start, -s.char_end))
@@ -205,8 +223,12 @@ class _Builder:
         self._summary(table, title, unit, header_lines, [r for r, _ in data_rows])
         for row, (s, e) in data_rows:
             body = f"{title}：{render_row(row, unit)}"
-            self.add("row", body, s, e, table=table, code=row.code, row=_flat(row.label),
-                     locator=f"{title}/{_flat(row.label) or row.code}")
+            # totals and label-less rows (三公 tables) are about their columns; other rows about their label
+            about_columns = row.is_total or not _flat(row.label) or len(data_rows) <= 2
+            index = f"{self.prefix} {title}：{render_row(row, unit, columns='leaf' if about_columns else False)}"
+            self.add("row", body, s, e, table=table, code=row.code, row=_flat(row.label), index_text=index,
+                     locator=f"{title}/{_flat(row.label) or row.code}",
+                     group=f"{row.code}|{_flat(row.label)}|{'total' if row.is_total else ''}")
             claimed.append((s, e))
         for ind in indicators:
             self._indicator(table, title, ind)
@@ -241,7 +263,7 @@ class _Builder:
             parts.append(f"表头：{header[:150]}")
         if table.empty or not rows:
             parts.append("本表无金额数据（空表）")
-        totals = [r for r in rows if r.is_total][:2]
+        totals = [r for r in rows if r.is_total or len(rows) <= 2][:2]
         for r in totals:
             parts.append(f"合计行：{render_row(r, unit)}")
         labels = "、".join(dict.fromkeys(_flat(r.label) for r in rows if r.label and not r.is_total))
@@ -253,8 +275,22 @@ class _Builder:
     def _indicator(self, table: Table, title: str, ind: Indicator) -> None:
         levels = "/".join(p for p in (ind.level1, ind.level2) if p)
         body = f"{title}：{ind.project or '部门整体'} {levels} {ind.level3} 指标值{_flat(ind.value_text)}"
-        self.add("indicator", re.sub(r"\s+", " ", body), ind.prov.char_start, ind.prov.char_end, table=table,
-                 code=ind.project_code, row=ind.level3, locator=f"{title}/{ind.project}/{ind.level3}".replace("//", "/"))
+        # cite the printed indicator row (name and value), not the bare value
+        start = self.text.rfind("\n", table.char_start, ind.prov.char_start) + 1 or ind.prov.char_start
+        end = self.text.find("\n", ind.prov.char_end, table.char_end)
+        end = ind.prov.char_end if end < 0 else end
+        start = max(start, table.char_start)
+        self.add("indicator", re.sub(r"\s+", " ", body), start, end, table=table, code=ind.project_code,
+                 row=ind.level3, locator=f"{title}/{ind.project}/{ind.level3}".replace("//", "/"),
+                 group=f"{title}|{ind.project}")
+
+
+_AMOUNT = re.compile(r"(?<![\d.])\d+(?:,\d{3})*(?:\.\d+)?(?![\d])(?!\s*年)")
+
+
+def _count_amounts(span: str) -> int:
+    """Numbers printed in a span, years (2024年) aside: 0 means the chunk cannot state a figure."""
+    return len(_AMOUNT.findall(span))
 
 
 def _is_meta_line(text: str) -> bool:

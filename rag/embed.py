@@ -114,16 +114,17 @@ class HashedNgramEmbedding(EmbeddingFunction[Documents]):
 class OpenAICompatibleEmbedding(EmbeddingFunction[Documents]):
     """Vectors from an OpenAI-compatible /embeddings endpoint (OPENAI_BASE_URL / OPENAI_API_KEY)."""
 
-    def __init__(self, model: str, batch_size: int = 64):
+    def __init__(self, model: str, batch_size: int = 64, settings: Settings | None = None):
         if not model:
             raise ValueError("an embedding model name is required")
         self.model, self.batch_size = model, max(1, batch_size)
+        self.settings = settings  # endpoint, key, timeout, retries; the environment's when None
         self._client: Any = None
 
     def __call__(self, input: Documents) -> Embeddings:
         from . import provider
 
-        settings = get_settings()
+        settings = self.settings or get_settings()
         if self._client is None:
             self._client = provider.make_client(settings)
         texts = list(input)
@@ -162,7 +163,7 @@ BudgetEmbedding = HashedNgramEmbedding | OpenAICompatibleEmbedding
 def embedding_from_settings(settings: Settings | None = None) -> BudgetEmbedding:
     settings = settings or get_settings()
     if settings.embedding_model:
-        return OpenAICompatibleEmbedding(settings.embedding_model)
+        return OpenAICompatibleEmbedding(settings.embedding_model, settings=settings)
     return HashedNgramEmbedding()
 
 

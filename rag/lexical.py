@@ -11,6 +11,7 @@ import logging
 import math
 import re
 import threading
+import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -38,17 +39,22 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "社保": ("社会保障",), "三公": ("三公经费",), "公车": ("公务用车",), "车辆": ("公务用车", "车"),
     "出国": ("因公出国",), "接待费": ("公务接待费",), "公积金": ("住房公积金",), "运行经费": ("机关运行经费",),
     "采购": ("政府采购",), "人头费": ("人员经费",), "今年": (), "去年": ("上年",), "上一年": ("上年",),
+    "涨": ("增长", "增加"), "增幅": ("增长",), "同比": ("上年", "增长"), "降": ("减少", "下降"),
+    "少了": ("减少",), "多了": ("增加",), "总预算": ("收入总计", "支出总计"), "一共": ("合计", "总计"),
+    "总共": ("合计", "总计"), "加起来": ("合计",), "占比": ("占",), "比重": ("占",), "比例": ("占",),
+    "车": ("车辆",), "几辆": ("车辆",), "科室": ("内设",), "处室": ("内设",),
 }
 
 # Function words and question words that carry no retrieval signal.
 STOPWORDS = frozenset(
     "的 了 是 在 和 与 及 或 为 对 有 多少 多少钱 几 几个 什么 哪个 哪些 哪 吗 呢 吧 啊 一共 一下 分别 各 "
     "请问 请 告诉 我 你 这个 那个 这 那 其中 里面 里 中 上 下 年 年度 是否 怎么 如何 几辆 合计是 "
-    "安排 安排了 花 花了 钱 多 少".split())
+    "安排 安排了 花 花了 钱 多 少 市 省 县 区".split())
 
 # Stored tokens are reused only when they were made with this vocabulary.
 LEXICON_VERSION = hashlib.sha1("|".join((*BUDGET_TERMS, "#", *sorted(STOPWORDS))).encode()).hexdigest()[:12]
 
+_QUOTES = re.compile(r"[“”‘’\"'「」『』《》〈〉]")
 _TOKEN_RE = re.compile(r"\d+(?:\.\d+)?|[a-z]+|[\u3400-\u9fff]+")
 _lock = threading.Lock()
 _jieba = None
@@ -60,7 +66,9 @@ def _tokenizer():
     if _jieba is None:
         with _lock:
             if _jieba is None:
-                import jieba
+                with warnings.catch_warnings():  # jieba's old regexes warn when first compiled
+                    warnings.simplefilter("ignore")
+                    import jieba
 
                 jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict…" on stderr
                 tok = jieba.Tokenizer()
@@ -75,7 +83,8 @@ def tokenize(text: str) -> list[str]:
     """Index-side tokens: numbers and codes whole, Chinese by jieba's search mode (words and sub-words)."""
     tok = _tokenizer()
     out: list[str] = []
-    for m in _TOKEN_RE.finditer(fold_width(text).lower()):
+    # quote marks split terms: “三公”经费 must index like 三公经费
+    for m in _TOKEN_RE.finditer(_QUOTES.sub("", fold_width(text).lower())):
         piece = m.group(0)
         if piece[0].isdigit() or piece.isascii():
             out.append(piece)
@@ -87,8 +96,9 @@ def tokenize(text: str) -> list[str]:
 def query_tokens(text: str) -> list[str]:
     """Query-side tokens: as `tokenize`, plus the synonyms of what people type."""
     tokens = tokenize(text)
-    extra = [s for t in tokens for s in SYNONYMS.get(t, ())]
-    return tokens + [t for s in extra for t in tokenize(s)]
+    folded = fold_width(text)
+    extra = [s for key, alts in SYNONYMS.items() if key in folded for s in alts]
+    return tokens + [t for s in extra for t in tokenize(s) if t not in tokens]
 
 
 class BM25:

@@ -263,25 +263,12 @@ def chat_structured(messages: list[dict[str, Any]], schema: type[T], *, model: s
     usage = TokenUsage()
     convo = [dict(m) for m in messages]
     what = f"chat request (model {model})"
-    extra = {} if temperature is None else {"temperature": temperature}
     last_raw, last_errors = "", ""
     for attempt in range(validation_retries + 1):
         json_mode = (where, model) in _JSON_MODE_ONLY
         try:
             with llm_semaphore(settings.llm_concurrency):
-                if json_mode:
-                    body = _json_mode_call(client, convo, schema, model, extra)
-                else:
-                    try:
-                        raw = client.chat.completions.with_raw_response.parse(
-                            model=model, messages=convo, response_format=schema, **extra)
-                        body = raw.http_response.json()
-                    except openai.APIStatusError as exc:
-                        if not _rejects_json_schema(exc):
-                            raise
-                        _JSON_MODE_ONLY.add((where, model))
-                        json_mode = True
-                        body = _json_mode_call(client, convo, schema, model, extra)
+                body, json_mode = _call(client, convo, schema, model, where, temperature, json_mode)
         except openai.OpenAIError as exc:
             raise _failure(exc, settings, what) from None
         except (ValueError, TypeError, AttributeError, KeyError) as exc:  # a body that is not JSON at all
@@ -305,6 +292,37 @@ def chat_structured(messages: list[dict[str, Any]], schema: type[T], *, model: s
     raise StructuredOutputError(
         f"{what}: the reply did not match the {schema.__name__} schema after {validation_retries + 1} "
         f"attempt(s)", path=where, raw=last_raw, errors=last_errors, usage=usage)
+
+
+# (endpoint, model) pairs that refuse a temperature (reasoning models): sent without one from then on.
+_NO_TEMPERATURE: set[tuple[str, str]] = set()
+
+
+def _call(client: Any, convo: list[dict[str, Any]], schema: type[BaseModel], model: str, where: str,
+          temperature: float | None, json_mode: bool) -> tuple[Any, bool]:
+    """One request (json_schema, else JSON mode); adapts once to a server that rejects json_schema or a
+    temperature, and remembers it for the endpoint."""
+    import openai
+
+    for _ in range(3):
+        extra = {} if temperature is None or (where, model) in _NO_TEMPERATURE else {"temperature": temperature}
+        try:
+            if json_mode:
+                return _json_mode_call(client, convo, schema, model, extra), True
+            raw = client.chat.completions.with_raw_response.parse(
+                model=model, messages=convo, response_format=schema, **extra)
+            return raw.http_response.json(), False
+        except openai.APIStatusError as exc:
+            text = f"{exc.message} {exc.body}".lower()
+            if extra and exc.status_code == 400 and "temperature" in text:
+                _NO_TEMPERATURE.add((where, model))
+            elif not json_mode and _rejects_json_schema(exc):
+                _JSON_MODE_ONLY.add((where, model))
+                json_mode = True
+            else:
+                raise
+    raise LLMError("the endpoint rejected every request format", path=where,
+                   hint="check that the endpoint is OpenAI-compatible")
 
 
 def _json_mode_call(client: Any, convo: list[dict[str, Any]], schema: type[BaseModel], model: str,

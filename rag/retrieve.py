@@ -14,17 +14,26 @@ from typing import Any
 
 import numpy as np
 
-from extractor.departments import DepartmentResolver, clean_department
+from extractor.departments import DepartmentResolver, clean_department, region_of
 from extractor.numbers import fold_width
 
 from .lexical import BM25, LEXICON_VERSION, query_tokens, tokenize
 from .store import Store
 
-RRF_K = 60            # reciprocal rank fusion constant (Cormack et al.)
+RRF_K = 10            # reciprocal rank fusion constant (60 in Cormack et al.; smaller trusts top ranks more)
 CANDIDATES = 50       # candidates taken from each ranker before fusion
 CONTEXT_WEIGHT = 0.35  # weight of conversation-context tokens relative to the question's own
+LEXICAL_WEIGHT = 2.0   # weight of the BM25 ranking in the fusion (the vector ranking weighs 1)
+REDUNDANCY = 0.5       # score factor per chunk of the same group already chosen
+DOC_REDUNDANCY = 0.5   # score factor per chunk of the same document already chosen (cross-document questions)
+
+NAME_WEIGHT = 0.3      # weight of department names / years the filter already enforces
+NO_FIGURE = 0.5       # score factor for a chunk that prints no number, when the question asks for one
 
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+# Questions that want a figure: an amount, a count, a share, a change, a ranking.
+_WANTS_FIGURE = re.compile(r"多少|几[个辆项人家台次]?|金额|合计|总计|一共|共计|总共|占比|比例|比重|百分|增长|增加|减少|"
+                           r"下降|涨|最多|最少|最高|最低|排名|排前|差多少|相差|预算数|安排了|数量|规模")
 _COMPARISON_BEFORE = "比较与同跟"
 
 
@@ -95,22 +104,29 @@ def _region_key(region: str) -> str:
 
 def resolve_scope(question: str, context: Sequence[str], catalog: dict[str, dict[str, Any]],
                   resolver: DepartmentResolver | None = None) -> Scope:
-    """Departments and years named by the question; a follow-up inherits them from the latest turn that named them."""
-    departments = sorted({str(e.get("department") or "") for e in catalog.values()} - {""})
-    resolver = resolver or DepartmentResolver(departments)
+    """Departments and years a question is about. A follow-up without them inherits the scope of the
+    turn before it (resolved the same way, so the scope carries along a conversation); a follow-up that
+    names a department by a region-less short name keeps the earlier department in scope as well."""
+    if resolver is None:
+        resolver = DepartmentResolver(sorted({str(e.get("department") or "") for e in catalog.values()} - {""}))
     known_years = {int(e["year"]) for e in catalog.values() if e.get("year")}
+    earlier = resolve_scope(context[-1], context[:-1], catalog, resolver) if context else Scope()
     scope = Scope()
-    for turn, how in [(question, "")] + [(c, "context") for c in reversed(list(context))]:
-        if not scope.departments:
-            found, kind = _departments_in(turn, resolver, catalog)
-            if found:
-                scope.departments, scope.how = found, how or kind
-        if not scope.years and not scope.unmatched_years:
-            years = question_years(turn)
-            scope.years = [y for y in years if y in known_years]
-            scope.unmatched_years = [y for y in years if y not in known_years]
-        if scope.departments and (scope.years or scope.unmatched_years):
-            break
+    found, how = _departments_in(question, resolver, catalog)
+    if found:
+        scope.departments, scope.how = found, how
+        if earlier.departments and not _names_region(question, found):
+            # "驻北京联络处的项目呢？" after a question about 漯河: the short name may be a unit of the
+            # department under discussion
+            scope.departments += [d for d in earlier.departments if d not in found]
+    elif earlier.departments:
+        scope.departments, scope.how = list(earlier.departments), "context"
+    years = question_years(question)
+    if years:
+        scope.years = [y for y in years if y in known_years]
+        scope.unmatched_years = [y for y in years if y not in known_years]
+    else:
+        scope.years, scope.unmatched_years = list(earlier.years), list(earlier.unmatched_years)
     if scope.departments and scope.years:
         docs = [e for e in catalog.values() if clean_department(str(e.get("department") or "")) in scope.departments]
         if not any(e.get("year") in scope.years for e in docs):
@@ -120,17 +136,31 @@ def resolve_scope(question: str, context: Sequence[str], catalog: dict[str, dict
     return scope
 
 
+def _names_region(text: str, departments: Sequence[str]) -> bool:
+    t = re.sub(r"\s", "", text)
+    return any((key := _region_key(region_of(d))) and key in t for d in departments)
+
+
 def _departments_in(text: str, resolver: DepartmentResolver,
                     catalog: dict[str, dict[str, Any]]) -> tuple[list[str], str]:
+    t = re.sub(r"\s", "", text)
+    regions: dict[str, set[str]] = {}
+    for e in catalog.values():
+        key = _region_key(str(e.get("region") or ""))
+        if key and key in t:
+            regions.setdefault(key, set()).add(clean_department(str(e.get("department") or "")))
     mentions = resolver.mentions(text)
     if mentions:
-        return list(dict.fromkeys(m.department for m in mentions)), "alias"
+        found = list(dict.fromkeys(m.department for m in mentions))
+        # "漯河驻京联络处": the alias names another city's office, the region names where to look
+        for key, deps in sorted(regions.items()):
+            if not any(_region_key(region_of(d)) == key for d in found):
+                found.extend(sorted(deps - set(found)))
+        return found, "alias"
     fuzzy = resolver.resolve(text)
     if fuzzy and fuzzy[0].score >= 0.5 and (len(fuzzy) == 1 or fuzzy[1].score < fuzzy[0].score - 0.1):
         return [fuzzy[0].department], "fuzzy"
-    t = re.sub(r"\s", "", text)
-    by_region = sorted({clean_department(str(e.get("department") or "")) for e in catalog.values()
-                        if _region_key(str(e.get("region") or "")) and _region_key(str(e["region"])) in t})
+    by_region = sorted(set().union(*regions.values())) if regions else []
     return (by_region, "region") if by_region else ([], "")
 
 
@@ -153,7 +183,7 @@ class Retriever:
                 ids.append(c["id"])
                 texts.append(c["text"])
                 metas.append(c["metadata"])
-                tokens.append(c["tokens"] if fresh else tokenize(c["text"]))
+                tokens.append(c["tokens"] if fresh else tokenize(c.get("index_text") or c["text"]))
         self.ids, self.texts, self.metas = ids, texts, metas
         self.position = {cid: i for i, cid in enumerate(ids)}
         self.bm25 = BM25(tokens)
@@ -215,17 +245,23 @@ class Retriever:
         mask = self._mask(allowed_docs, tables, kinds)
         if mask is not None and not mask.any():
             return []
+        vec_query, vec_context = query, list(context)
         if departments or years:
             # what the filter already enforces would only favour chunks that repeat the name
-            query = self._strip_scope(query, bool(departments), years)
-            context = [self._strip_scope(c, bool(departments), years) for c in context]
-        lex = self._lexical(query, context, mask) if lexical else []
-        vec = self._vector(query, context, allowed_docs, tables, kinds, mask) if vector else []
-        return self._fuse(lex, vec, k)
+            vec_query = self._strip_scope(query, departments, years)
+            vec_context = [self._strip_scope(c, departments, years) for c in context]
+        lex = self._lexical(query, context, mask, bool(departments), years) if lexical else []
+        vec = self._vector(vec_query, vec_context, allowed_docs, tables, kinds, mask) if vector else []
+        # a follow-up ("公用经费呢？") asks for what the turn before asked for
+        wants_figure = bool(_WANTS_FIGURE.search(query) or (context and _WANTS_FIGURE.search(context[-1])))
+        return self._fuse(lex, vec, k, wants_figure=wants_figure)
 
-    def _strip_scope(self, text: str, departments: bool, years: Sequence[int]) -> str:
-        if departments:
-            for m in sorted(self.resolver.mentions(text), key=lambda m: -len(m.alias)):
+    def _strip_scope(self, text: str, departments: Sequence[str], years: Sequence[int]) -> str:
+        mentions = self.resolver.mentions(text)
+        # a name is dropped only when the filter is exactly what it names; a short name kept in scope next
+        # to an earlier department ("驻北京联络处" of 漯河) still tells which rows to look at
+        if mentions and {m.department for m in mentions} == {clean_department(d) for d in departments}:
+            for m in sorted(mentions, key=lambda m: -len(m.alias)):
                 text = text.replace(m.alias, " ")
         for y in years:
             text = re.sub(rf"{y}\s*年度?", " ", text)
@@ -244,12 +280,35 @@ class Retriever:
             mask &= np.isin(self._kind, np.array(kinds, dtype=object))
         return mask
 
-    def _lexical(self, query: str, context: Sequence[str], mask: np.ndarray | None) -> list[int]:
-        own = query_tokens(query)
-        weights = {t: 1.0 for t in own}
-        ctx = [t for c in context[-2:] for t in query_tokens(c) if t not in weights]
-        for t in ctx:
-            weights[t] = CONTEXT_WEIGHT
+    def _lexical(self, query: str, context: Sequence[str], mask: np.ndarray | None, named: bool = False,
+                 years: Sequence[int] = ()) -> list[int]:
+        """BM25 over the question's tokens and, lighter, the earlier turns'. Department names and years the
+        filter already enforces weigh NAME_WEIGHT: they would otherwise favour chunks that merely repeat
+        the name (a department's 职责 says 市政府 twenty times)."""
+        def split(text: str) -> tuple[list[str], set[str], str]:
+            rest = text
+            for y in years:
+                rest = re.sub(rf"{y}\s*年度?", " ", rest)
+            if named:
+                for m in sorted(self.resolver.mentions(rest), key=lambda m: -len(m.alias)):
+                    rest = rest.replace(m.alias, " ")
+            tokens = query_tokens(text)
+            kept = set(query_tokens(rest))
+            return tokens, {t for t in tokens if t not in kept}, rest
+
+        own, own_names, rest = split(query)
+        # "那市政府办公室呢？" asks the earlier question again about another department: with nothing
+        # but a name in it, the earlier turns carry the whole content
+        content = re.sub(r"[\s\W那这呢吗吧啊的了又再市省县区和与跟]", "", rest)
+        context_weight = CONTEXT_WEIGHT if content else 1.0
+        weights = {t: (NAME_WEIGHT if t in own_names else 1.0) for t in own}
+        ctx: list[str] = []
+        for c in context[-2:]:
+            tokens, names, _ = split(c)
+            for t in tokens:
+                if t not in weights:
+                    weights[t] = context_weight * (NAME_WEIGHT if t in names else 1.0)
+                    ctx.append(t)
         return [i for i, _ in self.bm25.search(own + ctx, CANDIDATES, mask, weights)]
 
     def _vector(self, query: str, context: Sequence[str], docs: list[str] | None, tables: list[str],
@@ -273,15 +332,37 @@ class Retriever:
                 out.append(i)
         return out
 
-    def _fuse(self, lex: list[int], vec: list[int], k: int) -> list[Hit]:
+    def _fuse(self, lex: list[int], vec: list[int], k: int, wants_figure: bool = False) -> list[Hit]:
+        """Weighted reciprocal rank fusion, then a redundancy penalty: the n-th chunk of the same group
+        (one project's indicators, one row repeated in several tables, one section) counts REDUNDANCY**n,
+        so the top k shows different evidence instead of ten variations of one thing."""
         scores: dict[int, float] = {}
         ranks: dict[int, list[int | None]] = {}
-        for which, ranking in enumerate((lex, vec)):
+        for which, (ranking, weight) in enumerate(((lex, LEXICAL_WEIGHT), (vec, 1.0))):
             for rank, i in enumerate(ranking, start=1):
-                scores[i] = scores.get(i, 0.0) + 1.0 / (RRF_K + rank)
+                scores[i] = scores.get(i, 0.0) + weight / (RRF_K + rank)
                 ranks.setdefault(i, [None, None])[which] = rank
-        best = sorted(scores, key=lambda i: (-scores[i], i))[:k]
-        return [Hit(self.ids[i], self.texts[i], self.metas[i], scores[i], ranks[i][0], ranks[i][1]) for i in best]
+        if wants_figure:
+            for i in scores:
+                if not self.metas[i].get("amounts", 1):
+                    scores[i] *= NO_FIGURE
+        pool = sorted(scores, key=lambda i: (-scores[i], i))
+        chosen: list[int] = []
+        seen: dict[tuple[str, ...], int] = {}
+        per_doc: dict[str, int] = {}
+        while pool and len(chosen) < k:
+            best = max(pool, key=lambda i: (scores[i] * REDUNDANCY ** seen.get(self._group(i), 0)
+                                            * DOC_REDUNDANCY ** per_doc.get(self.metas[i]["doc_id"], 0),
+                                            -pool.index(i)))
+            pool.remove(best)
+            chosen.append(best)
+            seen[self._group(best)] = seen.get(self._group(best), 0) + 1
+            per_doc[self.metas[best]["doc_id"]] = per_doc.get(self.metas[best]["doc_id"], 0) + 1
+        return [Hit(self.ids[i], self.texts[i], self.metas[i], scores[i], ranks[i][0], ranks[i][1]) for i in chosen]
+
+    def _group(self, i: int) -> tuple[str, str, str]:
+        m = self.metas[i]
+        return (str(m["doc_id"]), str(m.get("kind", "")), str(m.get("group", m.get("locator", ""))))
 
     def source_text(self, doc_id: str) -> str:
         if doc_id not in self._texts:

@@ -397,7 +397,8 @@ class Store:
             assert item.document is not None
             _write_json(self.chunks_dir / f"{item.document.doc_id}.json", {
                 "doc_id": item.document.doc_id, "lexicon": LEXICON_VERSION,
-                "chunks": [{"id": c.id, "text": c.text, "metadata": c.metadata, "tokens": t}
+                "chunks": [{"id": c.id, "text": c.text, "metadata": c.metadata, "tokens": t,
+                            **({"index_text": c.index_text} if c.index_text else {})}
                            for c, t in zip(item.chunks, item.tokens, strict=True)]}, durable=False)
         self._upsert([c for g in group for c in g.chunks])
         now = time.strftime("%Y-%m-%dT%H:%M:%S")
@@ -445,14 +446,16 @@ class Store:
         self.collection = self._get_collection(create=True)
         self._recover()
         for doc_id in self._committed_ids():
-            chunks = [Chunk(c["id"], c["text"], c["metadata"]) for c in self.chunk_records(doc_id)]
+            chunks = [Chunk(c["id"], c["text"], c["metadata"], c.get("index_text", ""))
+                      for c in self.chunk_records(doc_id)]
             self._upsert(chunks)
         self.manifest.update(state="ok")
         _write_json(self.root / "store.json", self.manifest)
 
 
 def prepare(path: Path) -> Prepared:
-    """Load, extract, check and chunk one file (runs in worker processes; never raises for a bad file)."""
+    """Load, extract (with its numeric checks) and chunk one file; runs in worker processes and never
+    raises for a bad file."""
     from extractor.load import load_document
     from extractor.pipeline import extract_text
 
@@ -461,29 +464,13 @@ def prepare(path: Path) -> Prepared:
 
     try:
         loaded = load_document(path)
-        doc = extract_text(loaded)
-        _run_checks(doc)
+        doc = extract_text(loaded)  # runs the numeric checks (extractor.checks) when they are installed
         chunks = chunk_document(doc, loaded.text)
-        return Prepared(path, doc, loaded.text, chunks, [tokenize(c.text) for c in chunks])
+        return Prepared(path, doc, loaded.text, chunks, [tokenize(c.lexical_text) for c in chunks])
     except BudgetQAError as exc:
         return Prepared(path, error=str(exc))
     except Exception as exc:  # a parser bug must not stop a bulk run; it is reported with the file
         return Prepared(path, error=f"{path}: internal error while extracting ({type(exc).__name__}: {exc})")
-
-
-def _run_checks(doc: BudgetDocument) -> None:
-    """Numeric reconciliation findings, when the checks module is installed and extraction did not run it."""
-    try:
-        from extractor import checks  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    if doc.findings:
-        return
-    run = getattr(checks, "run_checks", None) or getattr(checks, "check_document", None)
-    if callable(run):
-        findings = run(doc)
-        if isinstance(findings, list):
-            doc.findings = findings
 
 
 def prepare_many(paths: list[Path], workers: int = 1) -> Iterator[Prepared]:

@@ -8,6 +8,7 @@
         server.set_default(auto_embeddings(dim=8))     # when the queue is empty
         ...
         server.requests                                # [(method, path, json body, headers)], in order
+                                                       # (header names lower-cased)
 
 Queued replies are served in order whatever the path; with an empty queue the default handler answers
 (or a 500 explaining that nothing was scripted)."""
@@ -135,7 +136,8 @@ class FakeOpenAI:
                     body = json.loads(raw) if raw else {}
                 except ValueError:
                     body = {"_unparsed": raw.decode("utf-8", "replace")}
-                fake.requests.append((self.command, self.path, body, dict(self.headers)))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                fake.requests.append((self.command, self.path, body, headers))
                 reply = fake._next(self.path, body)
                 if reply.delay:
                     time.sleep(reply.delay)

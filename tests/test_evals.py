@@ -458,5 +458,7 @@ def test_text_facts(facts, correct):
     ref = SourceRef("d", "doc.txt", text)
     extracted = [types.SimpleNamespace(name=n, text=t, prov=ref.span(text.index("持平"), len(text), n)) for n, t in facts]
     res = extraction.DocResult("doc.txt")
-    extraction._score_texts(res, [gold], extracted)
+    extraction._score_texts(res, GoldDoc(path=Path("doc.yaml"), source="doc.txt", department="某", texts=[gold]),
+                            extracted, text)
     assert res.texts.correct == correct and res.texts.gold == 1
+    assert len(res.misses) == 1 - correct

@@ -11,11 +11,11 @@ import logging
 
 from ..models import BudgetDocument, Finding
 from . import (  # noqa: F401  (importing registers the rules, in this order)
-    rules_totals,
-    rules_functional,
     rules_economic,
-    rules_projects,
+    rules_functional,
     rules_narrative,
+    rules_projects,
+    rules_totals,
     rules_wellformed,
 )
 from .engine import RULES, SEVERITIES, Context, Rule

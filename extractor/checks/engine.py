@@ -8,6 +8,7 @@ printed rounding (±0.01 per summed term -> `rounding`, more -> `mismatch`), rec
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -88,7 +89,46 @@ class Context:
         self.text = text
         self.used: dict[tuple[int, int], Amount] = {}
         self.shifted_rows: set[int] = set()
+        self.moves: dict[tuple[int, str], str] = {}  # (row, printed column) -> column the value belongs to
         self.cache: dict[str, object] = {}
+
+    def ready(self) -> None:
+        """Find rows printed a column off — by their own identities (shifts.py), then by column sums (the
+        table and two-sided passes) — before any rule reads rows by column, so every rule reads them repaired."""
+        if "ready" in self.cache:
+            return
+        self.cache["ready"] = True
+        from .rules_totals import _side_findings, _tree_findings
+        from .shifts import _row_shifts
+
+        self.cache["row_shifts"] = _row_shifts(self)
+        self.cache["tree_findings"] = _tree_findings(self)
+        self.cache["side_findings"] = _side_findings(self)
+
+    def col(self, row: TableRow, column: str) -> str:
+        """The column a printed cell belongs to (its printed column unless the row was found shifted)."""
+        return self.moves.get((id(row), column), column)
+
+    @property
+    def tables(self) -> list[Table]:
+        """The document's tables, with pieces of one table that were left unmerged (consecutive, same kind,
+        title and columns: a page split) read as one. The document itself is not changed."""
+        return self.once("tables", self._merged_tables)  # type: ignore[return-value]
+
+    def tables_of(self, kind) -> list[Table]:
+        return [t for t in self.tables if t.kind == kind]
+
+    def _merged_tables(self) -> list[Table]:
+        out: list[Table] = []
+        for t in self.doc.tables:
+            prev = out[-1] if out else None
+            if prev is not None and prev.kind == t.kind and prev.columns == t.columns and t.columns \
+                    and re.sub(r"\s", "", prev.title) == re.sub(r"\s", "", t.title):
+                out[-1] = prev.model_copy(update={"rows": prev.rows + t.rows, "empty": prev.empty and t.empty,
+                                                  "parts": prev.parts + t.parts, "char_end": t.char_end})
+            else:
+                out.append(t)
+        return out
 
     def use(self, amounts: Iterable[Amount | None]) -> None:
         for a in amounts:
@@ -123,6 +163,8 @@ class Context:
         diff = act - expected
         if diff == 0:
             return None
+        if len({a.unit for a in left + right}) > 1 and abs(diff) * 2 <= max(_step(a, unit) for a in left + right):
+            return None  # 37151.47 万元 printed for 371514655 元: the same number at a coarser unit
         terms = [a for a, v in zip(right, rv, strict=True) if v] + [a for a, v in zip(left[1:], lv[1:], strict=True) if v]
         steps = [_step(a, unit) for a in terms]
         tolerance = max(sum(steps, ZERO), _step(left[0], unit) if left else STEP)
@@ -149,27 +191,30 @@ class Context:
 
 # ---- a parent row against its children, column by column, with shifted-column detection -------------
 
-def _column_sums(children: list[TableRow], columns: list[str], moves: dict[tuple[int, str], str] | None = None):
+def _column_sums(ctx: Context, children: list[TableRow], columns: list[str],
+                 moves: dict[tuple[int, str], str] | None = None):
     sums = dict.fromkeys(columns, ZERO)
     for r in children:
         for c in r.cells:
-            col = (moves or {}).get((id(r), c.column), c.column)
+            col = (moves or {}).get((id(r), c.column)) or ctx.col(r, c.column)
             if col in sums:
                 sums[col] += c.amount.value
     return sums
 
 
-def _find_shift(parent: TableRow, children: list[TableRow], order: list[str], failing: set[str],
+def _find_shift(ctx: Context, parent: TableRow, children: list[TableRow], order: list[str], failing: set[str],
                 tolerance: dict[str, Decimal]) -> tuple[TableRow, dict[tuple[int, str], str]] | None:
     """One child row whose run of cells, moved one column left or right, makes every column add up."""
     totals = {col: ZERO for col in order}
     for c in parent.cells:
-        if c.column in totals:
-            totals[c.column] = c.amount.value
+        if ctx.col(parent, c.column) in totals:
+            totals[ctx.col(parent, c.column)] = c.amount.value
     index = {col: i for i, col in enumerate(order)}
     best = None
     for r in children:
-        cols = sorted((index[c.column] for c in r.cells if c.column in index))
+        if id(r) in ctx.shifted_rows:
+            continue
+        cols = sorted(index[c.column] for c in r.cells if c.column in index)
         occupied = set(cols)
         for a_pos in range(len(cols)):
             for b_pos in range(a_pos, min(a_pos + 3, len(cols))):
@@ -184,7 +229,7 @@ def _find_shift(parent: TableRow, children: list[TableRow], order: list[str], fa
                     if not failing <= touched:
                         continue
                     moves = {(id(r), order[k]): order[k + d] for k in block}
-                    sums = _column_sums(children, order, moves)
+                    sums = _column_sums(ctx, children, order, moves)
                     if all(abs(totals[col] - sums[col]) <= tolerance[col] for col in order):
                         if best is None or len(block) < len(best[1]):
                             best = (r, moves)
@@ -197,14 +242,15 @@ def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, c
                    subject: str, formula: str, columns: list[str] | None = None) -> list[Finding]:
     """parent[col] = Σ children[col] for every column either prints. Two or more failing columns that one
     child's cells, moved one column over, would all fix are reported once as `shifted_column`."""
-    present = {c.column for r in [parent, *children] for c in r.cells}
+    ctx.ready()
+    present = {ctx.col(r, c.column) for r in [parent, *children] for c in r.cells}
     order = [c for c in (columns or table.columns) if c in present]
     order += sorted(present - set(order))
     results: dict[str, Finding] = {}
     tolerance: dict[str, Decimal] = {}
     for col in order:
-        cell = next((c for c in parent.cells if c.column == col), None)
-        parts = [c.amount for r in children for c in r.cells if c.column == col]
+        cell = next((c for c in parent.cells if ctx.col(parent, c.column) == col), None)
+        parts = [c.amount for r in children for c in r.cells if ctx.col(r, c.column) == col]
         actual = cell.amount if cell else None
         tolerance[col] = STEP * max(1, sum(1 for p in parts if p.value))
         f = ctx.check_sum(rule_id, actual, parts, f"{subject}「{column_name(col)}」", formula)
@@ -212,10 +258,11 @@ def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, c
             results[col] = f
     failing = {col for col, f in results.items() if f.severity == "mismatch"}
     if len(failing) >= 2:
-        shift = _find_shift(parent, children, order, failing, tolerance)
+        shift = _find_shift(ctx, parent, children, order, failing, tolerance)
         if shift is not None:
             row, moves = shift
             ctx.shifted_rows.add(id(row))
+            ctx.moves.update(moves)
             moved = [c for c in row.cells if (id(row), c.column) in moves]
             what = "，".join(f"{c.amount.raw} 印在「{column_name(c.column)}」应属于「{column_name(moves[(id(row), c.column)])}」"
                             for c in moved)

@@ -1,19 +1,31 @@
 """The document's key figures, read from its tables once and shared by the rules: 收入总计, 本年支出合计,
-each table's total row, the amounts of a column role (基本支出, 人员经费 …), functional class sums."""
+each table's total row, the amounts of a column role (基本支出, 人员经费 …), functional class sums.
+
+Rows are read as repaired: a cell of a row found printed a column off counts in the column it belongs to."""
 
 from __future__ import annotations
 
 from ..models import Amount, Table, TableKind, TableRow
+from ..tables.columns import common_caption, role_of
 from .engine import Context
-from .structure import Node, Side, class_of_label, parse_side, row_tree, source_of_label, total_cell, walk
+from .structure import (
+    FUNCTIONAL_KINDS,
+    Node,
+    Side,
+    class_of_label,
+    parse_side,
+    row_tree,
+    source_of_label,
+    walk,
+)
 
-FUNCTIONAL_KINDS = (TableKind.expenditure, TableKind.gp_expenditure, TableKind.gov_fund, TableKind.state_capital)
 FISCAL_SOURCES = {"gp", "gov_fund", "state_capital"}
+_TOTAL_KEYS = ("资金总额",)
 
 
 def table_of(ctx: Context, kind: TableKind) -> Table | None:
     """The first non-empty table of a kind."""
-    return next((t for t in ctx.doc.tables_of(kind) if not t.empty), None)
+    return next((t for t in ctx.tables_of(kind) if not t.empty), None)
 
 
 def tree(ctx: Context, table: Table) -> tuple[Node, list[TableRow]]:
@@ -25,6 +37,71 @@ def sides(ctx: Context, table: Table) -> tuple[Side, Side]:
         return (parse_side([r for r in table.rows if r.side == "income"]),
                 parse_side([r for r in table.rows if r.side == "expenditure"]))
     return ctx.once(f"sides:{id(table)}", compute)  # type: ignore[return-value]
+
+
+def column_roles(ctx: Context, table: Table) -> dict[str, str]:
+    """Column path -> role, as the extractor assigned it (falling back to its naming rules for columns in
+    which nothing is printed)."""
+    def compute():
+        roles: dict[str, str] = {}
+        for r in table.rows:
+            for c in r.cells:
+                if c.role:
+                    roles.setdefault(c.column, c.role)
+        caption = common_caption(list(table.columns))
+        for path in table.columns:
+            roles.setdefault(path, role_of(table.kind, path, caption))
+        return roles
+    return ctx.once(f"roles:{id(table)}", compute)  # type: ignore[return-value]
+
+
+def cells(ctx: Context, table: Table, row: TableRow) -> list[tuple[str, str, Amount]]:
+    """(column, role, amount) of a row's cells, each in the column it belongs to."""
+    ctx.ready()
+    roles = column_roles(ctx, table)
+    out = []
+    for c in row.cells:
+        col = ctx.col(row, c.column)
+        out.append((col, roles.get(col, c.role) if col != c.column else (c.role or roles.get(col, "")), c.amount))
+    return out
+
+
+def has_role(ctx: Context, table: Table, role: str) -> bool:
+    return role in column_roles(ctx, table).values()
+
+
+_ROLE_PARTS = {"personnel": ("wages", "family"), "public": ("goods", "capital")}
+
+
+def role_amounts(ctx: Context, table: Table | None, row: TableRow | None, role: str) -> list[Amount] | None:
+    """The amounts that make up `role` in `row` ([] = printed blank, i.e. 0); None when the table has no
+    such column (nothing can be said). 人员经费/公用经费 fall back to their economic-class columns; the total
+    falls back to a 资金总额 column, then to the first column (templates print 合计/总计 first)."""
+    if table is None or row is None:
+        return None
+    got = cells(ctx, table, row)
+    if role == "total":
+        if has_role(ctx, table, "total"):
+            return [a for col, r, a in got if r == "total"][:1]
+        keyed = [a for col, r, a in got if any(k in col for k in _TOTAL_KEYS)]
+        if keyed or not table.columns:
+            return keyed[:1] or None
+        return [a for col, r, a in got if col == table.columns[0]]
+    wanted = (role,) if has_role(ctx, table, role) else tuple(r for r in _ROLE_PARTS.get(role, ()) if has_role(ctx, table, r))
+    if not wanted:
+        return None
+    return [a for col, r, a in got if r in wanted]
+
+
+def role_amount(ctx: Context, table: Table | None, row: TableRow | None, role: str, prefer: str = "") -> Amount | None:
+    """One cell of a role (a column whose path contains `prefer` first, e.g. 本年拨款 before 结转结余)."""
+    if table is None or row is None:
+        return None
+    got = [(col, a) for col, r, a in cells(ctx, table, row) if r == role]
+    for col, a in got:
+        if prefer and prefer in col:
+            return a
+    return got[0][1] if got else None
 
 
 def total_row(ctx: Context, table: Table | None) -> TableRow | None:
@@ -40,31 +117,8 @@ def total_row(ctx: Context, table: Table | None) -> TableRow | None:
     return None
 
 
-def has_role(table: Table, role: str) -> bool:
-    return any(c.role == role for r in table.rows for c in r.cells)
-
-
-_ROLE_PARTS = {"personnel": ("wages", "family"), "public": ("goods", "capital")}
-
-
-def role_amounts(table: Table, row: TableRow | None, role: str) -> list[Amount] | None:
-    """The amounts that make up `role` in `row` ([] = printed blank, i.e. 0); None when the table has no
-    such column (nothing can be said). 人员经费/公用经费 fall back to their economic-class columns."""
-    if row is None:
-        return None
-    if role == "total":
-        cell = total_cell(table, row)
-        if cell is not None:
-            return [cell.amount]
-        return [] if has_role(table, "total") or table.columns else None
-    roles = (role,) if has_role(table, role) else tuple(r for r in _ROLE_PARTS.get(role, ()) if has_role(table, r))
-    if not roles:
-        return None
-    return [c.amount for c in row.cells if c.role in roles]
-
-
 def side_total(ctx: Context, table: Table | None, which: str, side_name: str = "expenditure") -> Amount | None:
-    """收入/支出 总计 ('grand') or 本年合计 ('current') of a two-sided table (first amount column)."""
+    """收入/支出 总计 ('grand') or 本年合计 ('current') of a two-sided table (its 合计 column)."""
     if table is None:
         return None
     inc, exp = sides(ctx, table)
@@ -72,8 +126,8 @@ def side_total(ctx: Context, table: Table | None, which: str, side_name: str = "
     row = side.grand if which == "grand" else (side.current or (side.grand if not side.carry else None))
     if row is None or not row.cells:
         return None
-    cell = next((c for c in row.cells if c.role == "total"), row.cells[0])
-    return cell.amount
+    got = cells(ctx, table, row)
+    return next((a for _, r, a in got if r == "total"), got[0][2])
 
 
 def fiscal_only(ctx: Context) -> bool | None:
@@ -104,7 +158,7 @@ def code_sums(ctx: Context, table: Table, level: int, role: str = "total") -> di
     for node in functional_top_nodes(ctx, table):
         if node.row is None or len(node.code) < level:
             continue
-        amounts = role_amounts(table, node.row, role)
+        amounts = role_amounts(ctx, table, node.row, role)
         if amounts is None:
             continue
         out.setdefault(node.code[:level], []).extend(amounts)
@@ -120,3 +174,7 @@ def summary_class_rows(ctx: Context, table: Table) -> dict[str, list[TableRow]]:
         if code:
             out.setdefault(code, []).append(r)
     return out
+
+
+__all__ = ["FUNCTIONAL_KINDS", "table_of", "tree", "sides", "cells", "role_amounts", "role_amount", "total_row",
+           "side_total", "fiscal_only", "functional_top_nodes", "code_sums", "summary_class_rows"]

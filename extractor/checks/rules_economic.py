@@ -22,7 +22,7 @@ def basic_vs_functional(ctx: Context) -> Iterator[Finding]:
     brow, grow = total_row(ctx, basic), total_row(ctx, gp)
     for mine_role, theirs_role, name in (("total", "basic", "合计"), ("personnel", "personnel", "人员经费"),
                                          ("public", "public", "公用经费")):
-        mine, theirs = role_amounts(basic, brow, mine_role), role_amounts(gp, grow, theirs_role)
+        mine, theirs = role_amounts(ctx, basic, brow, mine_role), role_amounts(ctx, gp, grow, theirs_role)
         if mine is None or theirs is None:
             continue
         f = ctx.compare("basic.vs_functional", mine, theirs, f"一般公共预算基本支出表 {name}",
@@ -37,7 +37,7 @@ def _spending_total(ctx: Context) -> tuple[Amount | None, str]:
     if current is not None:
         return current, "收支总体情况表 本年支出合计"
     exp = table_of(ctx, TableKind.expenditure)
-    amounts = role_amounts(exp, total_row(ctx, exp), "total") if exp is not None else None
+    amounts = role_amounts(ctx, exp, total_row(ctx, exp), "total") if exp is not None else None
     return (amounts[0] if amounts else None), "支出总体情况表 合计"
 
 
@@ -47,7 +47,7 @@ def economic_total(ctx: Context) -> Iterator[Finding]:
     econ = table_of(ctx, TableKind.economic)
     if econ is None:
         return
-    amounts = role_amounts(econ, total_row(ctx, econ), "total")
+    amounts = role_amounts(ctx, econ, total_row(ctx, econ), "total")
     spending, name = _spending_total(ctx)
     if amounts and spending is not None:
         f = ctx.compare("economic.total", amounts, [spending], "支出经济分类汇总表 总计", name)
@@ -63,7 +63,7 @@ def _items(ctx: Context, table: Table) -> dict[str, tuple[str, list[Amount]]]:
         row = node.row
         if node.kind != "code" or row is None or row.code_kind != "economic" or len(node.code) != 5:
             continue
-        amounts = role_amounts(table, row, "total") or []
+        amounts = role_amounts(ctx, table, row, "total") or []
         name, got = out.get(node.code, (row.label, []))
         out[node.code] = (name or row.label, got + amounts)
     return out
@@ -118,9 +118,9 @@ def economic_project_excess(ctx: Context) -> Iterator[Finding]:
     if pair is None or exp is None or basic_table is None:
         return
     erow = total_row(ctx, exp)
-    project = role_amounts(exp, erow, "project")
-    all_basic = role_amounts(exp, erow, "basic")
-    gp_basic = role_amounts(basic_table, total_row(ctx, basic_table), "total")
+    project = role_amounts(ctx, exp, erow, "project")
+    all_basic = role_amounts(ctx, exp, erow, "basic")
+    gp_basic = role_amounts(ctx, basic_table, total_row(ctx, basic_table), "total")
     if project is None or all_basic is None or gp_basic is None:
         return
     if sum(a.value for a in all_basic) != sum(a.value for a in gp_basic):
@@ -148,18 +148,24 @@ _LABEL_KEYS = [("sangong_vehicle", ("购置及运行", "公务用车费", "用�
                ("sangong_vehicle_purchase", ("购置",)),
                ("sangong_abroad", ("因公出国",)),
                ("sangong_reception", ("公务接待",)),
-               ("sangong_total", ("共计", "合计", "总计"))]
+               ("sangong_total", ("共计", "合计", "总计", "三公"))]
+
+
+def label_role(label: str) -> str | None:
+    text = compact(label)
+    return next((role for role, keys in _LABEL_KEYS if any(k in text for k in keys)), None)
 
 
 def sangong_components(table: Table) -> list[dict[str, Amount | None]]:
-    """The 三公 parts, from the wide layout (one column each) or the list layout (one row each). Parts the
-    layout prints but leaves blank are present with None."""
-    wide_roles = {c.role for r in table.rows for c in r.cells if c.role.startswith("sangong_") and c.role != "sangong_total"}
-    if wide_roles:
-        rows = [r for r in table.rows if any(c.role.startswith("sangong_") for c in r.cells)]
+    """The 三公 parts, from the wide layout (a row with one column per part) or the list layout (one row per
+    part, 漯河's). Parts the layout prints but leaves blank are present with None."""
+    wide = [r for r in table.rows if len({c.role for c in r.cells if c.role.startswith("sangong_")}) >= 2]
+    if wide:
+        printed = {c.role for r in table.rows for c in r.cells if c.role.startswith("sangong_")}
+        columns = {c.column: c.role for r in table.rows for c in r.cells if c.role.startswith("sangong_")}
         out = []
-        for r in rows:
-            comp: dict[str, Amount | None] = dict.fromkeys(wide_roles | {"sangong_total"})
+        for r in wide:
+            comp: dict[str, Amount | None] = dict.fromkeys(printed | set(columns.values()))
             for c in r.cells:
                 if c.role.startswith("sangong_") and comp.get(c.role) is None:
                     comp[c.role] = c.amount
@@ -167,8 +173,7 @@ def sangong_components(table: Table) -> list[dict[str, Amount | None]]:
         return out
     comp = {}
     for r in table.rows:
-        label = compact(r.label)
-        role = next((role for role, keys in _LABEL_KEYS if any(k in label for k in keys)), None)
+        role = label_role(r.label) or next((c.role for c in r.cells if c.role.startswith("sangong_")), None)
         if role is None or role in comp:
             continue
         comp[role] = r.cells[0].amount if r.cells else None
@@ -185,7 +190,7 @@ def _present(comp: dict[str, Amount | None], *roles: str) -> list[Amount] | None
 def sangong_identity(ctx: Context) -> Iterator[Finding]:
     """In the 三公 table: 合计 = 因公出国（境）费 + 公务用车购置及运行费 + 公务接待费, and 公务用车购置及运行费 =
     公务用车购置费 + 公务用车运行费 (wide layout and 漯河's list layout alike)."""
-    for table in ctx.doc.tables_of(TableKind.sangong):
+    for table in ctx.tables_of(TableKind.sangong):
         for comp in sangong_components(table):
             vehicle = _present(comp, "sangong_vehicle")
             split = _present(comp, "sangong_vehicle_purchase", "sangong_vehicle_operation")

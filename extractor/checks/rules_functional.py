@@ -12,12 +12,14 @@ from .figures import (
     code_sums,
     fiscal_only,
     functional_top_nodes,
+    has_role,
+    role_amount,
     role_amounts,
     summary_class_rows,
     table_of,
 )
-from .rules_totals import side_findings, tree_findings
-from .structure import amount_at, class_name, class_of_label, column_identities, column_name
+from .shifts import identities, row_shift_findings
+from .structure import class_name, column_name
 
 
 def _short(path: str) -> str:
@@ -27,21 +29,21 @@ def _short(path: str) -> str:
 
 
 def row_parts(ctx: Context, rule_id: str, kinds: tuple[TableKind, ...]) -> Iterator[Finding]:
-    """Every row's group totals against the sum of the group's columns (see structure.column_identities)."""
-    tree_findings(ctx)  # rows found shifted a column are reported there, not again here
-    for table in ctx.doc.tables:
+    """Every row's group totals against the sum of the group's columns (see structure.column_identities).
+    Rows found printed a column off are reported once as `shifted_column` and not checked again."""
+    yield from (f for f in row_shift_findings(ctx) if f.rule == rule_id)
+    for table in ctx.tables:
         if table.kind not in kinds or table.empty:
             continue
-        paths = table.columns[1:] if table.kind == TableKind.fiscal_summary else table.columns
-        identities = column_identities(table, paths)
         for row in table.rows:
             if not row.cells or id(row) in ctx.shifted_rows:
                 continue
             if table.kind == TableKind.fiscal_summary and row.side != "expenditure":
                 continue
-            for ident in identities:
-                total = amount_at(row, ident.total)
-                parts = [a for a in (amount_at(row, p) for p in ident.parts) if a is not None]
+            by_col = {ctx.col(row, c.column): c.amount for c in row.cells}
+            for ident in identities(ctx, table):
+                total = by_col.get(ident.total)
+                parts = [a for a in (by_col.get(p) for p in ident.parts) if a is not None]
                 if total is None and not parts:
                     continue
                 formula = "「" + "」+「".join(_short(p) for p in ident.parts) + "」"
@@ -82,7 +84,7 @@ _ROLES = (("total", "合计"), ("basic", "基本支出"), ("project", "项目支
 def _by_code(ctx: Context, table: Table, role: str) -> dict[str, list[Amount]]:
     out: dict[str, list[Amount]] = {}
     for node in functional_top_nodes(ctx, table):
-        amounts = role_amounts(table, node.row, role)
+        amounts = role_amounts(ctx, table, node.row, role)
         if amounts is not None and node.row is not None:
             out.setdefault(node.code, []).extend(amounts)
     return out
@@ -101,7 +103,7 @@ def functional_same_code(ctx: Context) -> Iterator[Finding]:
     exact = fiscal_only(ctx) is True
     names = "、".join(table_name(t) for t in by_fund)
     for role, role_name in _ROLES:
-        if role_amounts(whole, whole.rows[0] if whole.rows else None, role) is None:
+        if role_amounts(ctx, whole, whole.rows[0] if whole.rows else None, role) is None:
             continue
         mine = _by_code(ctx, whole, role)
         theirs: dict[str, list[Amount]] = {}
@@ -130,24 +132,18 @@ def functional_class_totals(ctx: Context) -> Iterator[Finding]:
         summary, detail = table_of(ctx, summary_kind), table_of(ctx, detail_kind)
         if summary is None or detail is None:
             continue
-        if role != "total" and not any(c.role == role for r in summary.rows for c in r.cells):
+        if role != "total" and not has_role(ctx, summary, role):
             continue  # this summary prints no such column
-        side_findings(ctx)  # a class row printed a column off is reported there, once
-        classes = {code: rows for code, rows in summary_class_rows(ctx, summary).items()
-                   if not any(id(r) in ctx.shifted_rows for r in rows)}
+        classes = summary_class_rows(ctx, summary)
         sums = code_sums(ctx, detail, 3)
         if not sums or not classes:
             continue
         for code in sorted(set(classes) | set(sums)):
             printed: list[Amount] = []
             for r in classes.get(code, []):
-                cell = next((c for c in r.cells if c.role == role), None)
-                if cell is None and role == "total" and r.cells:
-                    cell = r.cells[0]
-                if cell is not None:
-                    printed.append(cell.amount)
-            if code not in classes and any(class_of_label(r.label) == code for r in summary.rows):
-                continue  # its row was printed a column off
+                amount = role_amount(ctx, summary, r, role) or (r.cells[0].amount if role == "total" and r.cells else None)
+                if amount is not None:
+                    printed.append(amount)
             f = ctx.compare("functional.class_totals", printed, sums.get(code, []),
                             f"{table_name(summary)} {class_name(code)}", f"{table_name(detail)}中 {code} 类各行之和")
             if f:

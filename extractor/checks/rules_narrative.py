@@ -11,27 +11,48 @@ from decimal import Decimal
 from ..models import Amount, Fact, Finding, TableKind
 from ..numbers import decimals
 from .engine import Context, fmt, rule, value_in
-from .figures import code_sums, role_amounts, side_total, sides, summary_class_rows, table_of, total_row
+from .figures import (
+    code_sums,
+    has_role,
+    role_amount,
+    role_amounts,
+    side_total,
+    sides,
+    summary_class_rows,
+    table_of,
+    total_row,
+)
 from .rules_economic import _LABEL_KEYS, sangong_components
 from .structure import class_name, class_of_label, compact, source_of_label
 
 Candidate = tuple[str, list[Amount]]  # (what it is, the amounts whose sum it is)
 
 
-def _gp_scope(fact: Fact) -> bool:
-    return "一般公共预算" in (fact.section or "")
+def _scope(fact: Fact) -> str:
+    """Which money a fact is about: gf (政府性基金), sc (国有资本经营), gp (一般公共预算) or all funds."""
+    q = fact.qualifier or ""
+    if "政府性基金" in q:
+        return "gf"
+    if "国有资本" in q:
+        return "sc"
+    if "一般公共预算" in q or "一般公共预算" in (fact.section or ""):
+        return "gp"
+    return "all"
 
 
-def _row_total(table, row) -> list[Amount]:
-    amounts = role_amounts(table, row, "total") if table is not None else None
-    return amounts or []
+def _pos(fact: Fact) -> int:
+    return fact.amount.prov.char_start if fact.amount is not None else fact.prov.char_start
+
+
+def _row_total(ctx: Context, table, row) -> list[Amount]:
+    return role_amounts(ctx, table, row, "total") or []
 
 
 def _functional(ctx: Context, kind: TableKind, role: str) -> Candidate | None:
     table = table_of(ctx, kind)
     if table is None:
         return None
-    amounts = role_amounts(table, total_row(ctx, table), role)
+    amounts = role_amounts(ctx, table, total_row(ctx, table), role)
     if amounts is None:
         return None
     names = {"total": "合计", "basic": "基本支出", "project": "项目支出", "personnel": "人员经费", "public": "公用经费"}
@@ -80,7 +101,7 @@ def _sangong(ctx: Context, qualifier: str) -> Candidate | None:
         role = next((r for r, keys in _LABEL_KEYS if any(k in q for k in keys)), "")
         if not role:
             return None
-    for table in ctx.doc.tables_of(TableKind.sangong):
+    for table in ctx.tables_of(TableKind.sangong):
         for comp in sangong_components(table)[:1]:
             if role in comp:
                 amount = comp[role]
@@ -91,9 +112,52 @@ def _sangong(ctx: Context, qualifier: str) -> Candidate | None:
     return None
 
 
+_FUND_TABLES = {"gp": TableKind.gp_expenditure, "gf": TableKind.gov_fund, "sc": TableKind.state_capital}
+_FUND_ROLES = {"gp": "gp", "gf": "gov_fund", "sc": "state_capital"}
+_SOURCE_SCOPE = {"gp": "gp", "gov_fund": "gf", "state_capital": "sc"}
+
+
+def _fund_total(ctx: Context, scope: str) -> list[Candidate | None]:
+    """Spending of one fiscal fund: its functional table's 合计 (an empty table says 0), and the fund's column
+    of 本年支出 in 财政拨款收支总体情况表."""
+    out: list[Candidate | None] = []
+    tables = ctx.tables_of(_FUND_TABLES[scope])
+    if tables:
+        table = next((t for t in tables if not t.empty), tables[0])
+        name = {"gp": "一般公共预算支出情况表", "gf": "政府性基金预算支出情况表", "sc": "国有资本经营预算支出情况表"}[scope]
+        out.append((f"{name} 合计", [] if table.empty else role_amounts(ctx, table, total_row(ctx, table), "total") or []))
+    fiscal = table_of(ctx, TableKind.fiscal_summary)
+    if fiscal is not None:
+        _, exp = sides(ctx, fiscal)
+        head = exp.current or exp.grand
+        if head is not None and has_role(ctx, fiscal, _FUND_ROLES[scope]):
+            amount = role_amount(ctx, fiscal, head, _FUND_ROLES[scope])
+            out.append(("财政拨款收支总体情况表 本年支出", [amount] if amount else []))
+    return out
+
+
+def _appropriation(ctx: Context, qualifier: str) -> list[Candidate | None]:
+    key = source_of_label(qualifier)
+    out: list[Candidate | None] = []
+    for kind in (TableKind.fiscal_summary, TableKind.summary):
+        table = table_of(ctx, kind)
+        if table is None or key is None:
+            continue
+        inc, _ = sides(ctx, table)
+        for r in inc.items:
+            if source_of_label(r.label) == key:
+                out.append((f"{'财政拨款收支总体情况表' if kind == TableKind.fiscal_summary else '收支总体情况表'} "
+                            f"{compact(r.label)}", [c.amount for c in r.cells[:1]]))
+                break
+    if key in _SOURCE_SCOPE:
+        out += _fund_total(ctx, _SOURCE_SCOPE[key])
+    return out
+
+
 def candidates(ctx: Context, fact: Fact) -> list[Candidate]:
-    """Table values a narrative fact should equal, the expected one first."""
-    gp, name, q = _gp_scope(fact), fact.name, fact.qualifier
+    """Table values a narrative fact may equal (any one of them will do), the expected one first."""
+    scope, name, q = _scope(fact), fact.name, fact.qualifier
+    gp = scope == "gp"
     basic = table_of(ctx, TableKind.gp_basic)
     found: list[Candidate | None] = []
     if name == "revenue_total":
@@ -103,17 +167,25 @@ def candidates(ctx: Context, fact: Fact) -> list[Candidate]:
     elif name == "revenue_sum":
         found = [_summary(ctx, "current", "income", "本年收入合计")]
     elif name == "expenditure_sum":
-        found = [_functional(ctx, TableKind.gp_expenditure, "total")] if gp else []
-        found += [_summary(ctx, "current", "expenditure", "本年支出合计"), _functional(ctx, TableKind.expenditure, "total")]
-    elif name in ("basic_expenditure", "project_expenditure"):
-        role = "basic" if name == "basic_expenditure" else "project"
+        if scope in ("gf", "sc", "gp"):
+            found = _fund_total(ctx, scope)
+        else:
+            found = [_summary(ctx, "current", "expenditure", "本年支出合计"),
+                     _functional(ctx, TableKind.expenditure, "total")]
+    elif name == "appropriation":
+        found = _appropriation(ctx, q)
+    elif name in ("basic_expenditure", "project_expenditure", "performance_basic", "performance_project"):
+        role = "basic" if name in ("basic_expenditure", "performance_basic") else "project"
         order = (TableKind.gp_expenditure, TableKind.expenditure) if gp else (TableKind.expenditure, TableKind.gp_expenditure)
         found = [_functional(ctx, k, role) for k in order]
         if role == "basic" and basic is not None:
-            found.append(("一般公共预算基本支出表 合计", _row_total(basic, total_row(ctx, basic))))
+            found.append(("一般公共预算基本支出表 合计", _row_total(ctx, basic, total_row(ctx, basic))))
+    elif name == "performance_total":
+        found = [_summary(ctx, "current", "expenditure", "本年支出合计"), _functional(ctx, TableKind.expenditure, "total"),
+                 _functional(ctx, TableKind.expenditure, "project")]
     elif name in ("personnel_expenses", "public_expenses"):
         role = "personnel" if name == "personnel_expenses" else "public"
-        if basic is not None and (amounts := role_amounts(basic, total_row(ctx, basic), role)) is not None:
+        if basic is not None and (amounts := role_amounts(ctx, basic, total_row(ctx, basic), role)) is not None:
             found.append((f"一般公共预算基本支出表 {'人员经费' if role == 'personnel' else '公用经费'}", amounts))
         found.append(_functional(ctx, TableKind.gp_expenditure, role))
     elif name == "income_source":
@@ -160,7 +232,7 @@ def narrative_amounts(ctx: Context) -> Iterator[Finding]:
 def narrative_operating(ctx: Context) -> Iterator[Finding]:
     """机关运行经费 is paid from basic public spending: it cannot exceed 公用经费 of 一般公共预算基本支出表."""
     basic = table_of(ctx, TableKind.gp_basic)
-    public = role_amounts(basic, total_row(ctx, basic), "public") if basic is not None else None
+    public = role_amounts(ctx, basic, total_row(ctx, basic), "public") if basic is not None else None
     if not public:
         return
     for fact in ctx.doc.facts_named("operating_expenses"):
@@ -181,7 +253,7 @@ def _near(ctx: Context, fact: Fact, names: tuple[str, ...], qualifier: str | Non
             continue
         if qualifier is not None and class_of_label(f.qualifier) != class_of_label(qualifier):
             continue
-        if f.prov.char_start <= fact.prov.char_start and (best is None or f.prov.char_start > best.prov.char_start):
+        if _pos(f) <= _pos(fact) and (best is None or _pos(f) > _pos(best)):
             best = f
     return best
 
@@ -207,84 +279,86 @@ def _ratio(part: Decimal, whole: Decimal) -> tuple[Decimal, Decimal]:
     return share, error
 
 
+_SHARES = {"basic_share": (("basic_expenditure",), ("expenditure_sum",), "基本支出"),
+           "project_share": (("project_expenditure",), ("expenditure_sum",), "项目支出"),
+           "functional_share": (("functional_class",), ("expenditure_sum",), ""),
+           "personnel_share": (("personnel_expenses",), ("basic_expenditure",), "人员经费"),
+           "public_share": (("public_expenses",), ("basic_expenditure",), "公用经费")}
+
+
+def _amounts_for(ctx: Context, share: Fact, names: tuple[str, ...], qualifier: str | None) -> list[Amount] | None:
+    """The narrative's own amount stated before the share in its section, else the table value."""
+    near = _near(ctx, share, names, qualifier)
+    if near is not None and near.amount is not None:
+        return [near.amount]
+    probe = Fact.model_construct(name=names[0], qualifier=share.qualifier if qualifier is not None else "",
+                                 amount=None, prov=share.prov, section=share.section)
+    cands = candidates(ctx, probe)
+    return cands[0][1] if cands else None
+
+
 @rule("narrative.shares", "占比 = 部分 / 合计")
 def narrative_shares(ctx: Context) -> Iterator[Finding]:
-    """Every 占比 the narrative states (基本支出占, 项目支出占, each functional class's 占) equals the part divided by
-    the total it refers to — the narrative's own amounts in the same section, else the table values."""
-    parts = {"basic_share": ("basic_expenditure",), "project_share": ("project_expenditure",),
-             "functional_share": ("functional_class",)}
+    """Every 占比 the narrative states (基本支出占, 项目支出占, each functional class's 占, 人员经费/公用经费占) equals
+    the part divided by the whole it refers to — the narrative's own amounts in the same section, else the
+    table values."""
     for fact in ctx.doc.facts:
-        if fact.name not in parts or fact.amount is None:
+        if fact.name not in _SHARES or fact.amount is None:
             continue
-        part_fact = _near(ctx, fact, parts[fact.name], fact.qualifier if fact.name == "functional_share" else None)
-        whole_fact = _near(ctx, fact, ("expenditure_sum",))
-        if part_fact is not None:
-            part = [part_fact.amount]
-        else:
-            probe = Fact.model_construct(name=parts[fact.name][0], qualifier=fact.qualifier, amount=None,
-                                         prov=fact.prov, section=fact.section)
-            cands = candidates(ctx, probe)
-            part = cands[0][1] if cands else None
-        if whole_fact is not None:
-            whole = [whole_fact.amount]
-        else:
-            probe = Fact.model_construct(name="expenditure_sum", qualifier="", amount=None, prov=fact.prov,
-                                         section=fact.section)
-            cands = candidates(ctx, probe)
-            whole = cands[0][1] if cands else None
+        part_names, whole_names, label = _SHARES[fact.name]
+        qualifier = fact.qualifier if fact.name == "functional_share" else None
+        part = _amounts_for(ctx, fact, part_names, qualifier)
+        whole = _amounts_for(ctx, fact, whole_names, None)
         if not part or not whole:
             continue
-        unit = whole[0].unit  # type: ignore[union-attr]
-        p = sum((value_in(a, unit) or Decimal(0) for a in part), Decimal(0))  # type: ignore[union-attr]
-        w = sum((value_in(a, unit) or Decimal(0) for a in whole), Decimal(0))  # type: ignore[union-attr]
+        unit = whole[0].unit
+        p = sum((value_in(a, unit) or Decimal(0) for a in part), Decimal(0))
+        w = sum((value_in(a, unit) or Decimal(0) for a in whole), Decimal(0))
         if not w:
             continue
         share, error = _ratio(p, w)
-        label = {"basic_share": "基本支出", "project_share": "项目支出"}.get(fact.name, fact.qualifier)
-        text = f"说明中「{label}占 {fact.amount.raw}%」，按 {fmt(p)} / {fmt(w)} 计算为 {share:.2f}%"
-        f = _pct_check(ctx, "narrative.shares", fact.amount, share, [a for a in part + whole if a], error, text)  # type: ignore[operator]
+        text = f"说明中「{label or fact.qualifier}占 {fact.amount.raw}%」，按 {fmt(p)} / {fmt(w)} 计算为 {share:.2f}%"
+        f = _pct_check(ctx, "narrative.shares", fact.amount, share, part + whole, error, text)
         if f:
             yield f
 
 
 @rule("narrative.changes", "增减额、增长率与本年、上年一致")
 def narrative_changes(ctx: Context) -> Iterator[Finding]:
-    """For every 与上年相比 增加/减少 X 万元、增长/下降 Y%: last year = this year − X, and Y = X / last year. This year
-    is the total the sentence is about (收入/支出总计 or the fund total stated before it in the same section);
-    the finding shows the derived last year."""
+    """For every 与上年相比 增加/减少 X、增长/下降 Y%: last year = this year − X and Y = X / last year. This year is
+    the amount the sentence is about: one stated before it in the same section with the same qualifier
+    (收入总计, 一般公共预算拨款收支 …), else 收入总计 of the tables. The finding shows the derived last year."""
     for pct in ctx.doc.facts_named("total_change_pct"):
         change = _near(ctx, pct, ("total_change_amount",))
-        if pct.amount is None or change is None or change.amount is None:
+        if pct.amount is None or change is None or change.amount is None or change.qualifier != pct.qualifier:
             continue
-        bases: list[Amount] = []
-        for f in ctx.doc.facts:
-            if f.section == pct.section and f.amount is not None and f.prov.char_start < change.prov.char_start \
-                    and f.amount.unit == change.amount.unit and f.name not in ("total_change_amount", "total_change_pct"):
-                bases.append(f.amount)
-        for which in ("grand", "current"):
-            if (a := side_total(ctx, table_of(ctx, TableKind.summary), which, "income")) is not None:
-                bases.append(a)
+        bases: list[Amount] = [f.amount for f in sorted(ctx.doc.facts, key=lambda f: -_pos(f))
+                               if f.amount is not None and f.section == pct.section and _pos(f) < _pos(change)
+                               and f.qualifier == change.qualifier and f.amount.unit == change.amount.unit
+                               and f.name not in ("total_change_amount", "total_change_pct")]
+        if not bases:
+            bases = [a for which in ("grand", "current")
+                     if (a := side_total(ctx, table_of(ctx, TableKind.summary), which, "income")) is not None]
         tried = []
-        for base in sorted(bases, key=lambda a: -a.prov.char_start if a.prov.char_start < change.prov.char_start else 0):
+        unit_step = Decimal(1).scaleb(-decimals(pct.amount.raw))
+        for base in bases:
             this = value_in(base, change.amount.unit)
-            if this is None:
+            if this is None or this - change.amount.value <= 0:
                 continue
             last = this - change.amount.value
-            if last <= 0:
-                continue
             rate, error = _ratio(change.amount.value, last)
             tried.append((base, this, last, rate, error))
-            unit = Decimal(1).scaleb(-decimals(pct.amount.raw))
-            if abs(pct.amount.value - rate) <= unit / 2 + error:
+            if abs(pct.amount.value - rate) <= unit_step / 2 + error:
                 ctx.use([pct.amount, change.amount, base])
                 break
         else:
             if not tried:
                 continue
             base, this, last, rate, error = tried[0]
-            text = (f"说明称比上年{'增加' if change.amount.value >= 0 else '减少'} {fmt(abs(change.amount.value))}、"
-                    f"{'增长' if pct.amount.value >= 0 else '下降'} {fmt(abs(pct.amount.value))}%；按本年 {fmt(this)} 推算上年为 "
-                    f"{fmt(last)}，增长率应为 {rate:.2f}%")
+            up = change.amount.value >= 0
+            text = (f"说明称比上年{'增加' if up else '减少'} {fmt(abs(change.amount.value))}、"
+                    f"{'增长' if pct.amount.value >= 0 else '下降'} {fmt(abs(pct.amount.value))}%；按本年 {fmt(this)} "
+                    f"推算上年为 {fmt(last)}，增长率应为 {rate:.2f}%")
             f = _pct_check(ctx, "narrative.changes", pct.amount, rate, [change.amount, base], error, text)
             if f:
                 yield f
@@ -301,9 +375,9 @@ def narrative_internal(ctx: Context) -> Iterator[Finding]:
                                    ("basic_expenditure", ("personnel_expenses", "public_expenses"))):
         for total in (f for f in facts if f.name == total_name and f.amount is not None):
             parts = [f for f in facts if f.name in part_names and f.section == total.section and f.amount is not None
-                     and f.prov.char_start > total.prov.char_start]
+                     and _pos(f) > _pos(total)]
             chosen = {}
-            for f in sorted(parts, key=lambda f: f.prov.char_start):
+            for f in sorted(parts, key=_pos):
                 chosen.setdefault(f.name, f)
             if len(chosen) == len(part_names):
                 f = ctx.compare("narrative.internal", [total.amount], [c.amount for c in chosen.values()],  # type: ignore[misc]

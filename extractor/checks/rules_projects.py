@@ -8,13 +8,8 @@ from collections.abc import Iterator
 
 from ..models import Amount, Finding, Table, TableKind, TableRow
 from .engine import Context, rule
-from .figures import role_amounts, side_total, table_of, total_row, tree
-from .structure import compact, first_cell, total_cell, walk
-
-
-def _fund_cell(row: TableRow, role: str):
-    """A projects-table cell of a fund source, this year's column first (本年拨款 before 结转结余)."""
-    return first_cell(row, (role,), prefer=("本年",))
+from .figures import has_role, role_amount, role_amounts, side_total, table_of, total_row, tree
+from .structure import compact, walk
 
 
 @rule("projects.total", "项目支出表合计 = 项目支出（分资金来源）")
@@ -28,30 +23,26 @@ def projects_total(ctx: Context) -> Iterator[Finding]:
     prow = total_row(ctx, projects)
     if prow is None:
         return
-    total = role_amounts(projects, prow, "total")
+    total = role_amounts(ctx, projects, prow, "total")
     exp = table_of(ctx, TableKind.expenditure)
     if exp is not None and total:
-        theirs = role_amounts(exp, total_row(ctx, exp), "project")
+        theirs = role_amounts(ctx, exp, total_row(ctx, exp), "project")
         if theirs is not None:
             f = ctx.compare("projects.total", total, theirs, "项目支出表 合计", "支出总体情况表 项目支出")
             if f:
                 yield f
     for role, kind, name in (("gp", TableKind.gp_expenditure, "一般公共预算"), ("gov_fund", TableKind.gov_fund, "政府性基金")):
         table = table_of(ctx, kind)
-        has_column = any(c.role == role for r in projects.rows for c in r.cells)
-        if table is None or not has_column:
+        if table is None or not has_role(ctx, projects, role):
             continue
-        cell = _fund_cell(prow, role)
-        theirs = role_amounts(table, total_row(ctx, table), "project")
+        mine = role_amount(ctx, projects, prow, role, prefer="本年")
+        theirs = role_amounts(ctx, table, total_row(ctx, table), "project")
         if theirs is None:
             continue
-        f = ctx.compare("projects.total", [cell.amount] if cell else [], theirs, f"项目支出表 {name}",
+        f = ctx.compare("projects.total", [mine] if mine else [], theirs, f"项目支出表 {name}",
                         f"{'一般公共预算支出情况表' if role == 'gp' else '政府性基金预算支出情况表'} 项目支出")
         if f:
             yield f
-
-
-_BRACKET = re.compile(r"^[【\[][^】\]]*[】\]]")
 
 
 def _name_key(label: str) -> str:
@@ -83,15 +74,15 @@ def performance_vs_projects(ctx: Context) -> Iterator[Finding]:
         matches = by_name.get(_name_key(row.label))
         if not matches or len(matches) > 1:
             continue
-        mine, theirs = total_cell(perf, row), total_cell(projects, matches[0])
-        if mine is None:
+        mine, theirs = role_amounts(ctx, perf, row, "total"), role_amounts(ctx, projects, matches[0], "total")
+        if not mine or theirs is None:
             continue
-        f = ctx.compare("performance.vs_projects", [mine.amount], [theirs.amount] if theirs else [],
+        f = ctx.compare("performance.vs_projects", mine, theirs,
                         f"项目绩效目标表「{row.label}」资金总额", "项目支出表同名项目合计")
         if f:
             yield f
-    mine_total = role_amounts(perf, total_row(ctx, perf), "total")
-    theirs_total = role_amounts(projects, total_row(ctx, projects), "total")
+    mine_total = role_amounts(ctx, perf, total_row(ctx, perf), "total")
+    theirs_total = role_amounts(ctx, projects, total_row(ctx, projects), "total")
     if mine_total and theirs_total:
         f = ctx.compare("performance.vs_projects", mine_total, theirs_total, "项目绩效目标表 合计", "项目支出表 合计")
         if f:
@@ -143,9 +134,9 @@ def performance_dept_budget(ctx: Context) -> Iterator[Finding]:
     exp = table_of(ctx, TableKind.expenditure)
     erow = total_row(ctx, exp) if exp is not None else None
     spending = side_total(ctx, table_of(ctx, TableKind.summary), "current")
-    pairs = [("total", [spending] if spending else (role_amounts(exp, erow, "total") if exp else None), "本年支出合计"),
-             ("basic", role_amounts(exp, erow, "basic") if exp else None, "支出总体情况表 基本支出"),
-             ("project", role_amounts(exp, erow, "project") if exp else None, "支出总体情况表 项目支出")]
+    pairs = [("total", [spending] if spending else (role_amounts(ctx, exp, erow, "total") if exp else None), "本年支出合计"),
+             ("basic", role_amounts(ctx, exp, erow, "basic") if exp else None, "支出总体情况表 基本支出"),
+             ("project", role_amounts(ctx, exp, erow, "project") if exp else None, "支出总体情况表 项目支出")]
     names = {"total": "部门预算总额", "basic": "基本支出", "project": "项目支出"}
     for key, theirs, what in pairs:
         if key in block and theirs is not None:

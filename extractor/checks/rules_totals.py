@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ..models import Finding, Table, TableKind
 from .engine import Context, check_children, row_name, rule, table_name
-from .figures import role_amounts, side_total, sides, table_of, total_row, tree
+from .figures import role_amount, role_amounts, side_total, sides, table_of, total_row, tree
 from .structure import Node, walk
 
 # One-sided tables whose rows form a tree (two-sided ones, 三公 and 整体绩效 have their own rules).
@@ -29,10 +29,13 @@ def _tree_rule_id(node: Node) -> str:
 
 def _tree_findings(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
-    for table in ctx.doc.tables:
+    for table in ctx.tables:
         if table.kind not in TREE_KINDS or table.empty:
             continue
         root, repeated = tree(ctx, table)
+        units = [n.code for n in walk(root) if n.kind == "unit"]
+        if len(units) != len(set(units)):
+            continue  # one unit code on several rows: the codes were not read right, the tree would be invented
         for node in walk(root):
             kids = [c.row for c in node.children if c.row is not None]
             if node.row is None or not kids or not any(r.cells for r in kids):
@@ -49,7 +52,8 @@ def _tree_findings(ctx: Context) -> list[Finding]:
 
 def tree_findings(ctx: Context) -> list[Finding]:
     """All row-tree findings, computed once (they also mark rows found to be shifted a column)."""
-    return ctx.once("tree_findings", lambda: _tree_findings(ctx))  # type: ignore[return-value]
+    ctx.ready()
+    return ctx.cache["tree_findings"]  # type: ignore[return-value]
 
 
 def _with_id(ctx: Context, rule_id: str) -> Iterator[Finding]:
@@ -96,7 +100,7 @@ def economic_hierarchy(ctx: Context) -> Iterator[Finding]:
 def _side_findings(ctx: Context) -> dict[str, list[Finding]]:
     out: dict[str, list[Finding]] = {"summary.income_sources": [], "summary.expenditure_classes": [],
                                      "summary.carryover": []}
-    for table in ctx.doc.tables:
+    for table in ctx.tables:
         if table.kind not in TWO_SIDED or table.empty:
             continue
         right = [c for c in table.columns[1:]] if table.kind == TableKind.fiscal_summary else None
@@ -121,13 +125,14 @@ def _side_findings(ctx: Context) -> dict[str, list[Finding]]:
 
 
 def side_findings(ctx: Context) -> dict[str, list[Finding]]:
-    return ctx.once("side_findings", lambda: _side_findings(ctx))  # type: ignore[return-value]
+    ctx.ready()
+    return ctx.cache["side_findings"]  # type: ignore[return-value]
 
 
 @rule("summary.balance", "收入总计 = 支出总计")
 def summary_balance(ctx: Context) -> Iterator[Finding]:
     """In 收支总体情况表 and 财政拨款收支总体情况表 the income side's 总计 equals the expenditure side's 总计."""
-    for table in ctx.doc.tables:
+    for table in ctx.tables:
         if table.kind not in TWO_SIDED or table.empty:
             continue
         income = side_total(ctx, table, "grand", "income")
@@ -163,7 +168,7 @@ def summary_carryover(ctx: Context) -> Iterator[Finding]:
 
 def _table_total(ctx: Context, table: Table | None):
     row = total_row(ctx, table)
-    amounts = role_amounts(table, row, "total") if table is not None else None
+    amounts = role_amounts(ctx, table, row, "total") if table is not None else None
     return amounts[0] if amounts else None
 
 
@@ -185,10 +190,10 @@ def cross_table_totals(ctx: Context) -> Iterator[Finding]:
         head = exp.current or exp.grand
         for kind, role, name in ((TableKind.gp_expenditure, "gp", "一般公共预算"),
                                  (TableKind.gov_fund, "gov_fund", "政府性基金")):
-            cell = next((c for c in head.cells if c.role == role), None) if head is not None else None
+            amount = role_amount(ctx, fiscal, head, role)
             table = table_of(ctx, kind)
-            if cell is not None and table is not None:
-                checks.append((_table_total(ctx, table), cell.amount, f"{table_name(table)} 合计",
+            if amount is not None and table is not None:
+                checks.append((_table_total(ctx, table), amount, f"{table_name(table)} 合计",
                                f"财政拨款收支总体情况表 本年支出的{name}"))
     for actual, expected, subject, formula in checks:
         if actual is not None and expected is not None:

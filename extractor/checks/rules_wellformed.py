@@ -21,12 +21,12 @@ def _where(row: TableRow) -> list:
 
 @rule("codes.functional", "功能分类科目编码：类3位/款2位/项2位，类须为已知类")
 def functional_codes(ctx: Context) -> Iterator[Finding]:
-    """A functional (支出功能分类) code has 3, 5 or 7 digits (类 3, 款 2, 项 2); printed with spaces its pieces
-    are 3/2/2 digits long; its 类 is one of the classes of 政府收支分类科目 (201 一般公共服务 … 234)."""
-    for table in ctx.doc.tables:
+    """A functional (支出功能分类, 2xx) code has 3, 5 or 7 digits (类 3, 款 2, 项 2); printed with spaces its
+    pieces are 3/2/2 digits long; its 类 is one of the classes of 政府收支分类科目 (201 一般公共服务 … 234)."""
+    for table in ctx.tables:
         for row in table.rows:
-            if row.code_kind != "functional" or not row.code:
-                continue
+            if row.code_kind != "functional" or not row.code or not row.code.startswith("2"):
+                continue  # functional classes are 2xx; other digits are another classification, not a typo
             problems = []
             if len(row.code) not in (3, 5, 7) or not row.code.isdigit():
                 problems.append(f"位数为 {len(row.code)}（应为 3、5 或 7 位）")
@@ -45,7 +45,7 @@ def functional_codes(ctx: Context) -> Iterator[Finding]:
 def economic_codes(ctx: Context) -> Iterator[Finding]:
     """An economic-classification code (部门预算支出经济分类 3xx, 政府预算支出经济分类 5xx) has 3 digits (类) or 5
     digits (类 + 款)."""
-    for table in ctx.doc.tables:
+    for table in ctx.tables:
         for row in table.rows:
             for code, what in ((row.code if row.code_kind == "economic" else "", "经济分类编码"),
                                (row.gov_code, "政府预算经济分类编码")):
@@ -61,7 +61,7 @@ def economic_codes(ctx: Context) -> Iterator[Finding]:
 def project_codes(ctx: Context) -> Iterator[Finding]:
     """Project codes follow one numbering scheme per document, so they have one length: codes of another
     length than most are malformed (a digit dropped or doubled, e.g. 20 instead of 21 digits)."""
-    rows = [(t, r) for t in ctx.doc.tables for r in t.rows if r.code_kind == "project" and r.code]
+    rows = [(t, r) for t in ctx.tables for r in t.rows if r.code_kind == "project" and r.code]
     lengths = Counter(len(r.code) for _, r in rows)
     if len(lengths) < 2:
         return

@@ -8,7 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..models import Amount, Cell, Table, TableRow
+from ..models import Table, TableKind, TableRow
+
+FUNCTIONAL_KINDS = (TableKind.expenditure, TableKind.gp_expenditure, TableKind.gov_fund, TableKind.state_capital)
 
 # Column names that mean "the total of this group" (小计 of a group, 合计/总计 of the table, 资金总额 of a project).
 GROUP_TOTALS = {"小计", "合计", "总计", "资金总额", "金额合计", "预算数", "金额", "本年合计"}
@@ -60,50 +62,6 @@ def column_name(path: str) -> str:
 
 def is_unknown_column(path: str) -> bool:
     return not path or bool(UNKNOWN_COLUMN.match(path))
-
-
-# ---- cells -----------------------------------------------------------------------------------------------
-
-def cell_at(row: TableRow, path: str) -> Cell | None:
-    for c in row.cells:
-        if c.column == path:
-            return c
-    return None
-
-
-def amount_at(row: TableRow, path: str) -> Amount | None:
-    c = cell_at(row, path)
-    return c.amount if c else None
-
-
-def first_cell(row: TableRow, roles: tuple[str, ...] = (), keys: tuple[str, ...] = (),
-               prefer: tuple[str, ...] = ()) -> Cell | None:
-    """The row's cell with one of `roles`, else whose column path contains one of `keys`; among several,
-    one whose path contains a word of `prefer` wins."""
-    for wanted in (roles, ):
-        found = [c for c in row.cells if c.role in wanted]
-        if found:
-            return _prefer(found, prefer)
-    found = [c for c in row.cells if any(k in c.column for k in keys)]
-    return _prefer(found, prefer) if found else None
-
-
-def _prefer(cells: list[Cell], prefer: tuple[str, ...]) -> Cell:
-    for c in cells:
-        if any(p in c.column for p in prefer):
-            return c
-    return cells[0]
-
-
-def total_cell(table: Table, row: TableRow) -> Cell | None:
-    """A row's total column: the cell with role 'total', else the cell in the table's first column
-    (every standard template prints 合计/总计/资金总额 first)."""
-    c = first_cell(row, ("total",), ("资金总额",))
-    if c is not None:
-        return c
-    if table.columns:
-        return cell_at(row, table.columns[0])
-    return None
 
 
 # ---- column groups ---------------------------------------------------------------------------------------
@@ -257,9 +215,21 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
             node = Node(row, "code", row.code, parent=parent)
             group_codes.append(node)
         else:
-            node = Node(row, "item", row.code, parent=home)
+            # uncoded rows follow their outline numbering (一、 > （一） > 1、); '其中' lines and unnumbered
+            # lines under a numbered one are breakdowns, not summed again
+            level = label_level(row.label)
+            outline = [n for n in group_codes if n.kind == "item"]
+            if level == OF_WHICH_LEVEL or (level == 0 and outline):
+                continue
+            parent = home
+            if level > 0:
+                above = [n for n in outline if 0 < label_level(n.row.label) < level]  # type: ignore[union-attr]
+                parent = above[-1] if above else home
+            node = Node(row, "item", row.code, parent=parent)
+            if level > 0:
+                group_codes.append(node)
         node.parent.children.append(node)  # type: ignore[union-attr]
-    return root, totals[1:]
+    return root, [r for r in totals[1:] if compact(r.label) == compact(totals[0].label)]
 
 
 def walk(node: Node):

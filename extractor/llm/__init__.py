@@ -3,6 +3,6 @@ every item it returns is grounded in the source (exact quote, number inside the 
 the rule values. This package never imports `openai` or `rag`: the adapter lives in `rag.llm_adapter`."""
 
 from .contract import InvalidOutput, StructuredLLM, Usage
-from .stage import apply_llm  # noqa: E402
+from .stage import apply_llm
 
 __all__ = ["InvalidOutput", "StructuredLLM", "Usage", "apply_llm"]

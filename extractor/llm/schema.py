@@ -2,13 +2,16 @@
 
 Every field is required (structured-output strict mode); validators are context-free (a value is a bare
 number, a name is snake_case …) so that their errors can be sent back to the model for a repair turn.
-Grounding against the source happens afterwards (`grounding.py`) and is never negotiated with the model."""
+Grounding against the source happens afterwards (`grounding.py`) and is never negotiated with the model.
+The schema travels with every request, so it carries no titles or descriptions: the system prompt
+(`prompts.py`) explains the fields once."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from ..numbers import parse_amount
 
@@ -23,29 +26,41 @@ def _bare_number(value: str) -> str:
     return v
 
 
-class LLMFact(BaseModel):
-    """A number stated in the prose."""
+def _snake(v: str) -> str:
+    if not _NAME.match(v):
+        raise ValueError("must be snake_case ascii, e.g. \"revenue_total\"")
+    return v
 
+
+def _excerpt(v: str, limit: int) -> str:
+    if not v.strip() or len(v) > limit:
+        raise ValueError(f"must be a non-empty exact excerpt of at most {limit} characters")
+    return v
+
+
+def _strip_titles(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip_titles(v) for k, v in node.items() if not (k == "title" and isinstance(v, str))}
+    if isinstance(node, list):
+        return [_strip_titles(v) for v in node]
+    return node
+
+
+class _Item(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(description="Fact name in snake_case from the list in the instructions.")
-    qualifier: str = Field(description="What the fact is about when the name needs it (as printed), else \"\".")
-    value: str = Field(description="The number exactly as printed, without unit, e.g. \"286.55\". "
-                                   "Negative for a decrease (减少/下降).")
-    unit: str = Field(description="Unit printed after the number: 万元, 元, %, 个, 辆, 台（套）, 人 …")
-    quote: str = Field(description="Exact text copied from the document that contains the label and the number.")
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError("must be snake_case ascii, e.g. \"revenue_total\"")
-        return v
+class LLMFact(_Item):
+    """A number stated in the prose: name (qualifier) = value unit, with the exact quote holding it."""
 
-    @field_validator("value")
-    @classmethod
-    def _value(cls, v: str) -> str:
-        return _bare_number(v)
+    name: str
+    qualifier: str
+    value: str
+    unit: str
+    quote: str
+
+    _name = field_validator("name")(_snake)
+    _value = field_validator("value")(_bare_number)
 
     @field_validator("unit")
     @classmethod
@@ -58,72 +73,60 @@ class LLMFact(BaseModel):
     @field_validator("quote")
     @classmethod
     def _quote(cls, v: str) -> str:
-        if not v.strip() or len(v) > 400:
-            raise ValueError("must be a non-empty exact excerpt of at most 400 characters")
-        return v
+        return _excerpt(v, 400)
 
 
-class LLMText(BaseModel):
-    """A text fact: the reason for a change, the 职责 summary …; the text is the quote itself."""
+class LLMText(_Item):
+    """A text fact (reason for a change, 职责 …): the text is the quote itself."""
 
-    model_config = ConfigDict(extra="forbid")
+    name: str
+    qualifier: str
+    quote: str
 
-    name: str = Field(description="change_reason, total_change_reason, sangong_change_reason, main_duties …")
-    qualifier: str = Field(description="What the text is about (as printed), else \"\".")
-    quote: str = Field(description="The exact text copied from the document.")
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return LLMFact._name(v)
+    _name = field_validator("name")(_snake)
 
     @field_validator("quote")
     @classmethod
     def _quote(cls, v: str) -> str:
-        if not v.strip() or len(v) > 2000:
-            raise ValueError("must be a non-empty exact excerpt of at most 2000 characters")
-        return v
+        return _excerpt(v, 2000)
 
 
-class LLMCell(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LLMCell(_Item):
+    column: str
+    value: str
 
-    column: str = Field(description="Column header as printed (levels joined by '/').")
-    value: str = Field(description="The number exactly as printed in that column.")
-
-    @field_validator("value")
-    @classmethod
-    def _value(cls, v: str) -> str:
-        return _bare_number(v)
+    _value = field_validator("value")(_bare_number)
 
 
-class LLMTableRow(BaseModel):
-    """One row of a table no rule recognised."""
+class LLMTableRow(_Item):
+    """One row of a table no rule recognised; `quote` is the whole row as printed."""
 
-    model_config = ConfigDict(extra="forbid")
-
-    table_title: str = Field(description="Title of the table as printed.")
-    label: str = Field(description="Row label as printed (项目 / 科目名称 …).")
-    code: str = Field(description="Row code as printed, else \"\".")
-    quote: str = Field(description="The exact text of the whole row as printed (one line).")
-    cells: list[LLMCell] = Field(description="The row's numbers with their column headers, left to right.")
+    table_title: str
+    label: str
+    code: str
+    quote: str
+    cells: list[LLMCell]
 
     @field_validator("quote")
     @classmethod
     def _quote(cls, v: str) -> str:
-        if not v.strip() or len(v) > 600:
-            raise ValueError("must be a non-empty exact excerpt of at most 600 characters")
-        return v
+        return _excerpt(v, 600)
 
 
-class LLMExtraction(BaseModel):
+class LLMExtraction(_Item):
     """The reply for one chunk of a document."""
 
-    model_config = ConfigDict(extra="forbid")
+    facts: list[LLMFact]
+    texts: list[LLMText]
+    rows: list[LLMTableRow]
 
-    facts: list[LLMFact] = Field(description="Numbers stated in the prose.")
-    texts: list[LLMText] = Field(description="Reasons for changes, 职责 and other text facts.")
-    rows: list[LLMTableRow] = Field(description="Rows of the tables in the excerpt (empty when there is none).")
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        schema = _strip_titles(super().model_json_schema(*args, **kwargs))
+        for node in schema.get("$defs", {}).values():
+            node.pop("description", None)
+        schema.pop("description", None)
+        return schema
 
 
 ITEM_MODELS: dict[str, type[BaseModel]] = {"facts": LLMFact, "texts": LLMText, "rows": LLMTableRow}

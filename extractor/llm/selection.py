@@ -20,7 +20,8 @@ from ..models import BudgetDocument, TableKind
 MAX_CHARS = 1800          # per chunk: a few sections of prose, well inside any context window
 _SKIP_SECTION = re.compile(r"名词解释|^目\s*录$|/目\s*录$")
 _DUTIES = re.compile(r"主要职责|职能职责|主要职能|职责")
-_REASON = re.compile(r"原因|主要是由于|主要是因为|系因")
+# Text facts: a reason, or a change stated in words (持平).
+_REASON = re.compile(r"原因|主要是由于|主要是因为|系因|持平|无变化|没有变化|保持不变")
 _UNIT = r"(?:亿元|万元|千元|元|%|％|‰|个|辆|台|套|人|名|项|家|次|户|所|平方米|㎡|公里|份|场|批)"
 # A stated amount: a number followed by a unit, or a share after 占; years and document numbers are not.
 # Thresholds (价值50万元以上设备) are not amounts either.
@@ -101,24 +102,46 @@ def _section_at(doc: BudgetDocument):
     return find
 
 
-def _paragraphs(text: str, start: int, end: int, limit: int):
-    """(start, end) of paragraphs (blank-line separated, whitespace-trimmed); long ones cut after 。."""
+_END = tuple("。！？!?：:；;")
+_HEADING = re.compile(r"^\s*(?:#|\*\*|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|第[一二三四五六七八九十]+部分)")
+
+
+def _is_title(block: str) -> bool:
+    """A heading line (# …, 一、…, （二）… short and without a clause) rather than a paragraph."""
+    s = block.strip()
+    return s.startswith("#") or bool(_HEADING.match(s)) and len(s) < 40 and "，" not in s
+
+
+def _blocks(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Blank-line separated blocks, whitespace-trimmed; a block that stops mid-sentence (a page break in
+    converted PDFs) runs on into the next one unless that one is a heading."""
+    out: list[tuple[int, int]] = []
     pos = start
     for m in list(_PARA.finditer(text, start, end)) + [None]:
-        stop = m.start() if m else end
-        a, b = pos, stop
+        a, b = pos, (m.start() if m else end)
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
+        if b > a:
+            prev = text[out[-1][0]:out[-1][1]] if out else ""
+            if prev and not prev.endswith(_END) and not _HEADING.match(text[a:b]) and not _is_title(prev):
+                out[-1] = (out[-1][0], b)
+            else:
+                out.append((a, b))
+        pos = m.end() if m else end
+    return out
+
+
+def _paragraphs(text: str, start: int, end: int, limit: int):
+    """(start, end) of paragraphs; long ones cut after a 。."""
+    for a, b in _blocks(text, start, end):
         while b - a > limit:
             cut = text.rfind("。", a, a + limit)
             cut = cut + 1 if cut > a else a + limit
             yield a, cut
             a = cut
-        if b > a:
-            yield a, b
-        pos = m.end() if m else end
+        yield a, b
 
 
 def _needs_llm(doc: BudgetDocument, text: str, a: int, b: int, covered: _Spans, texts: _Spans,

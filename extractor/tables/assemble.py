@@ -37,6 +37,8 @@ from .layout import (
     split_header,
 )
 from .rows import LabelColumns, RowState, describe, label_columns, sangong_row_role
+from .sidebyside import split_side_by_side
+from .templates import refine_table
 from .twosided import parse_two_sided
 
 TWO_SIDED = {TableKind.summary, TableKind.fiscal_summary}
@@ -66,10 +68,10 @@ def _split_repeated_headers(header: list[GridRow], data: list[GridRow]) -> list[
     while i < len(data):
         row = data[i]
         key = row_key(row) if not any(c.text and parse_amount(c.text) is not None for c in row.cells) else ()
-        if key and (key in keys or (not is_data_row(row, None) and _headerish(key, names))):
+        if key and (key in keys or (_headerish(key, names) and not is_data_row(row, None))):
             run = [row]
-            while i + 1 < len(data) and not is_data_row(data[i + 1], None) and (
-                    row_key(data[i + 1]) in keys or _headerish(row_key(data[i + 1]), names)):
+            while i + 1 < len(data) and (row_key(data[i + 1]) in keys or _headerish(row_key(data[i + 1]), names)) \
+                    and not is_data_row(data[i + 1], None):
                 i += 1
                 run.append(data[i])
             out.append((run, []))
@@ -132,11 +134,26 @@ def _amount(ref: SourceRef, cell: GridCell, unit: str, locator: str) -> Amount |
                           "prov": span(ref, cell.start, cell.end, locator)})
 
 
-def new_row(ref: SourceRef, label: str = "", cell: GridCell | None = None, side: str = "") -> TableRow:
-    return _make(TableRow, {
-        "label": label, "code": "", "code_raw": "", "code_kind": "", "gov_code": "", "gov_label": "", "side": side,
-        "category": "", "unit_name": "", "is_total": False,
-        "label_prov": span(ref, cell.start, cell.end, label) if cell else None, "cells": []})
+_ROW_FIELDS = ("label", "code", "code_raw", "code_kind", "gov_code", "gov_label", "side", "category", "unit_name",
+               "is_total", "label_prov", "cells")
+
+
+class RowDraft:
+    """A table row being read (plain attributes, cheap to set); `build()` makes the `TableRow` record."""
+
+    __slots__ = _ROW_FIELDS
+
+    def __init__(self, label: str = "", label_prov: Provenance | None = None, side: str = ""):
+        self.label, self.label_prov, self.side, self.is_total, self.cells = label, label_prov, side, False, []
+        self.code = self.code_raw = self.code_kind = self.gov_code = self.gov_label = self.category = ""
+        self.unit_name = ""
+
+    def build(self) -> TableRow:
+        return _make(TableRow, {f: getattr(self, f) for f in _ROW_FIELDS})
+
+
+def new_row(ref: SourceRef, label: str = "", cell: GridCell | None = None, side: str = "") -> RowDraft:
+    return RowDraft(label, span(ref, cell.start, cell.end, label) if cell else None, side)
 
 
 class _Layout:
@@ -203,7 +220,7 @@ class TableParser:
         return Table.model_construct(
             kind=self.kind, title=self.block.title, title_prov=title_prov,
             department_line=self.block.department_line, unit=self.unit, columns=columns, rows=rows,
-            empty=not any(r.cells for r in rows), parts=len({id(p.block) for p in self.pieces}),
+            empty=not any(r.cells for r in rows), parts=len(self.pieces),
             char_start=self.block.title_start, char_end=end)
 
     def amount(self, cell: GridCell, label: str, path: str) -> Amount | None:
@@ -220,7 +237,7 @@ class TableParser:
         # keep each surviving row with its piece (wrapped fragments were folded into the row above)
         piece_of = {id(r): i for r, i in tagged}
         layouts: dict[int, _Layout] = {}
-        rows: list[TableRow] = []
+        rows: list[RowDraft] = []
         columns: list[str] = []
         state = RowState()
         placed: list[tuple[GridRow, _Layout, int, int]] = []
@@ -235,7 +252,7 @@ class TableParser:
             placed.append((row, layouts[idx], idx, layouts[idx].row_start(row)))
         shifts = self._gap_shifts(placed)
         for row, lay, idx, start in placed:
-            shift = shifts.get((idx, start))
+            shift = shifts.get((idx, start, (lay.width - lay.start) - (len(row.cells) - start)))
             tr = new_row(self.ref)
             label_cell = describe(self.kind, tr, row.cells[:start], lay.label_cols, state)
             if label_cell is not None:
@@ -255,24 +272,24 @@ class TableParser:
                     tr.cells.append(cell)
             rows.append(tr)
         n = max((len(r.cells) for r in rows), default=0)
-        return rows, columns or [f"列{i + 1}" for i in range(n)]
+        return [r.build() for r in rows], columns or [f"列{i + 1}" for i in range(n)]
 
-    @staticmethod
-    def _gap_shifts(placed: list[tuple[GridRow, _Layout, int, int]]) -> dict:
-        """Rows as wide as their header whose labels took more columns than the header's label columns
-        lost that many (empty) amount columns; place the gap where none of those rows has a value."""
-        groups: dict[tuple[int, int], list[GridRow]] = {}
-        d_of: dict[tuple[int, int], int] = {}
+    def _gap_shifts(self, placed: list[tuple[GridRow, _Layout, int, int]]) -> dict:
+        """Rows with fewer amount cells than their header has amount columns lost empty columns in
+        conversion (their labels took an extra cell, or an empty cell was dropped); put the gap where none
+        of those rows has a value. Rows of converters that trim trailing empty cells are left alone."""
+        untrimmed = {idx for idx, piece in enumerate(self.pieces)
+                     if any(r.cells and not r.cells[-1].text for r in piece.header + piece.data)}
+        groups: dict[tuple[int, int, int], list[GridRow]] = {}
         for row, lay, idx, start in placed:
-            if lay.width and len(row.cells) >= lay.width and start > lay.start:
-                groups.setdefault((idx, start), []).append(row)
-                d_of[(idx, start)] = start - lay.start
+            d = (lay.width - lay.start) - (len(row.cells) - start)
+            if lay.width and d > 0 and (start > lay.start or idx in untrimmed):
+                groups.setdefault((idx, start, d), []).append(row)
         out = {}
-        for key, rows in groups.items():
-            start = key[1]
+        for (idx, start, d), rows in groups.items():
             n = max(len(r.cells) - start for r in rows)
             present = [{j - start for j in range(start, len(r.cells)) if r.cells[j].text} for r in rows]
-            out[key] = gap_shift(present, n, d_of[key])
+            out[(idx, start, d)] = gap_shift(present, n, d)
         return out
 
     # ---- performance tables: amounts sit between a label and the indicator columns -------------
@@ -316,7 +333,7 @@ class TableParser:
                         tr.cells.append(cell)
                         if path not in columns:
                             columns.append(path)
-                rows.append(tr)
+                rows.append(tr.build())
         return rows, columns
 
 
@@ -347,18 +364,53 @@ def link_project_codes(tables: list[Table]) -> None:
                 r.code, r.code_raw, r.code_kind = hit[0], hit[1], "project"
 
 
+def _unbalanced(name: str) -> bool:
+    return name.count("（") + name.count("(") > name.count("）") + name.count(")")
+
+
+def complete_truncated_headers(tables: list[Table]) -> list[str]:
+    """A header name cut off in conversion ('运转类经费（专项业') takes the full name printed for the same
+    column in another table of the document ('运转类经费（专项业务）')."""
+    known = {c for t in tables for c in t.columns}
+    notes = []
+    for t in tables:
+        fixes = {}
+        for col in t.columns:
+            head, _, leaf = col.rpartition("/")
+            if not _unbalanced(leaf):
+                continue
+            full = sorted(k for k in known if k != col and k.startswith(col) and not _unbalanced(k.rpartition("/")[2])
+                          and k.rpartition("/")[0] == head)
+            if full:
+                fixes[col] = full[0]
+        if not fixes:
+            continue
+        t.columns = [fixes.get(c, c) for c in t.columns]
+        for r in t.rows:
+            for c in r.cells:
+                if c.column in fixes:
+                    c.column = fixes[c.column]
+                    p = c.amount.prov
+                    c.amount.prov = p.model_copy(update={"locator": p.locator.replace(
+                        p.locator.rpartition(" / ")[2], c.column)})
+        notes.extend(f"{t.title}: header '{a}' completed as '{b}'" for a, b in fixes.items())
+    return notes
+
+
 def build_tables(ref: SourceRef, blocks: list[TableBlock]) -> tuple[list[Table], list[str]]:
     tables: list[Table] = []
     notes: list[str] = []
+    blocks = [split_side_by_side(b) for b in blocks]   # one grid holding 2-3 tables side by side
     for pieces in merge_page_splits(blocks):
         parser = TableParser(ref, pieces)
-        table = parser.parse()
+        table = refine_table(parser.parse())   # template column roles (tables.templates)
         if table.parts > 1:
             notes.append(f"{table.title}: merged {table.parts} printed pieces (page split)")
         if parser.wrapped:
             notes.append(f"{table.title}: joined {parser.wrapped} wrapped cell(s)")
         tables.append(table)
     link_project_codes(tables)
+    notes.extend(complete_truncated_headers(tables))
     return tables, notes
 
 

@@ -9,6 +9,7 @@ import re
 from functools import lru_cache
 
 from ..models import TableKind
+from .templates import EXTRA_SPENDING_COLUMNS
 
 FUNCTIONAL_KINDS = {TableKind.expenditure, TableKind.gp_expenditure, TableKind.gov_fund, TableKind.state_capital}
 
@@ -129,7 +130,7 @@ def functional_columns(header_text: str, n_amount: int) -> list[str]:
     decides the columns; their order follows the order the names are printed in."""
     h = header_text
     groups: list[tuple[int, list[str]]] = []
-    for name in ("合计", "总计"):
+    for name in ("合计", "总计", "金额"):   # 金额: a one-amount table (Jiangsu 公开08表)
         if name in h:
             groups.append((h.index(name), [name]))
             break
@@ -152,6 +153,9 @@ def functional_columns(header_text: str, n_amount: int) -> list[str]:
         if "特定目标" in h:
             cols.append("项目支出/特定目标类")
         groups.append((h.index("项目支出"), cols))
+    for name in EXTRA_SPENDING_COLUMNS:   # other templates' columns (tables.templates)
+        if name in h:
+            groups.append((h.index(name), [name]))
     out = [c for _, cols in sorted(groups) for c in cols]
     if len(out) < n_amount:
         out.extend(f"列{i + 1}" for i in range(len(out), n_amount))

@@ -160,19 +160,19 @@ def carry_paths(header: list[GridRow], start: int, width: int) -> list[list[str]
     grid = _grid(header, width)
     paths: list[list[str]] = [[] for _ in range(start, width)]
     for r, row in enumerate(grid):
-        carry = ""
+        carry: tuple[str, list[str]] | None = None   # a name and the parents it was printed under
         for j in range(start, width):
+            cur = paths[j - start]
             name = row[j]
             if name:
-                carry = name
-            elif carry and j > start and paths[j - start] == paths[j - start - 1][:len(paths[j - start])] and \
-                    len(paths[j - start - 1]) > len(paths[j - start]) and any(
-                    grid[k][j] for k in range(r + 1, len(grid))):
-                name = carry
+                carry = (name, list(cur))
+            elif carry and cur == carry[1]:
+                if any(grid[k][j] for k in range(r + 1, len(grid))):
+                    name = carry[0]
             else:
-                carry = ""
+                carry = None
             if name:
-                paths[j - start].append(name)
+                cur.append(name)
     return paths
 
 
@@ -279,17 +279,20 @@ def column_paths(header: list[GridRow], start: int, width: int) -> list[str]:
     return paths
 
 
-def merge_wrapped_rows(rows: list[GridRow]) -> tuple[list[GridRow], int]:
-    """A row holding only short text fragments under text cells of the row above continues those cells
-    (e.g. '其他社会保障缴' + '费'). Returns the rows without such fragments and how many were joined."""
+def merge_wrapped_rows(rows: list[GridRow], strict: bool = False) -> tuple[list[GridRow], int]:
+    """A row holding only a short text fragment under a text cell of the row above continues that cell
+    (e.g. '其他社会保障缴' + '费'). `strict` (two-sided tables, whose short unnumbered labels are common)
+    accepts only a one-cell fragment of at most four characters. Returns the rows and how many were joined."""
     out: list[GridRow] = []
     merged = 0
     for row in rows:
         filled = [(j, c) for j, c in enumerate(row.cells) if c.text]
         prev = out[-1] if out else None
-        if prev is not None and filled and all(_fragment(c.text) for _, c in filled) and all(
+        limit = 4 if strict or len(filled) > 1 else 6
+        if prev is not None and filled and (len(filled) == 1 or not strict) and all(
+                _fragment(c.text, limit, strict) for _, c in filled) and all(
                 j < len(prev.cells) and prev.cells[j].text and parse_amount(prev.cells[j].text) is None
-                for j, _ in filled):
+                and len(prev.cells[j].text) >= 4 for j, _ in filled):
             cells = list(prev.cells)
             for j, c in filled:
                 head = cells[j]
@@ -301,6 +304,7 @@ def merge_wrapped_rows(rows: list[GridRow]) -> tuple[list[GridRow], int]:
     return out, merged
 
 
-def _fragment(text: str) -> bool:
-    return (len(text) <= 12 and parse_amount(text) is None and not is_code(text) and not is_total_label(text)
-            and not NUMBERING.match(text) and not _ITEM_NUMBER.match(text))
+def _fragment(text: str, limit: int, strict: bool) -> bool:
+    return (len(text) <= limit and parse_amount(text) is None and not is_code(text) and not is_total_label(text)
+            and not NUMBERING.match(text) and not _ITEM_NUMBER.match(text)
+            and not (strict and text.endswith("支出")))

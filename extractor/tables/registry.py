@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 from ..models import TableKind
+from .templates import template_kind
 
 _CLEAN = re.compile(r"^[#*\s>-]+|[*\s]+$")
 _PREFIX = re.compile(r"^(?:附件\d*[：:]?)?(?:[一二三四五六七八九十]+[、.．]|\d+[、.．]|公开\d+表)?\s*"
@@ -18,19 +19,19 @@ TITLE_PATTERNS: list[tuple[TableKind, re.Pattern[str]]] = [
     (TableKind.project_performance, re.compile(r"项目.{0,6}绩效目标|项目支出绩效")),
     (TableKind.dept_performance, re.compile(r"整体.{0,4}绩效目标|整体支出绩效|部门绩效目标")),
     (TableKind.sangong, re.compile(r"三公")),
-    (TableKind.fiscal_summary, re.compile(r"财政拨款收支")),
-    (TableKind.gp_basic, re.compile(r"一般公共预算.{0,4}基本支出")),
-    (TableKind.gp_expenditure, re.compile(r"一般公共预算(?:财政拨款)?支出")),
     (TableKind.gov_fund, re.compile(r"政府性基金")),
     (TableKind.state_capital, re.compile(r"国有资本经营")),
-    (TableKind.economic, re.compile(r"支出经济分类|经济分类.{0,4}汇总")),
+    (TableKind.fiscal_summary, re.compile(r"财政拨款(?:预算)?收(?:入)?支(?:出)?(?!.{0,3}明细)")),
+    (TableKind.gp_basic, re.compile(r"一般公共预算.{0,6}基本支出")),
+    (TableKind.gp_expenditure, re.compile(r"一般公共预算(?:财政拨款|拨款)?支出")),
+    (TableKind.economic, re.compile(r"支出经济分类|经济分类.{0,4}汇总|按经济分类")),
     (TableKind.projects, re.compile(r"项目支出")),
     (TableKind.summary, re.compile(r"收支|收入支出")),
     (TableKind.income, re.compile(r"收入")),
     (TableKind.expenditure, re.compile(r"支出")),
 ]
 
-_TITLE_TAIL = re.compile(r"(?:表|预算|决算|表（续）|表\(续\)|情况)\s*[)）]?$")
+_TITLE_TAIL = re.compile(r"(?:表|预算|决算|情况)\s*[)）]?$|[（(]续表?[)）]$|续表$")
 
 
 def clean_title(line: str) -> str:
@@ -50,6 +51,9 @@ def classify_title(line: str) -> TableKind | None:
         return None
     if "说明" in compact or "目录" in compact:
         return None
+    aliased = template_kind(compact)   # other provinces' / years' titles (tables.templates)
+    if aliased is not None:
+        return aliased
     for kind, pattern in TITLE_PATTERNS:
         if pattern.search(compact):
             return kind

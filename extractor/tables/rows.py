@@ -56,13 +56,15 @@ class RowState:
     label_cell: GridCell | None = None                          # the cell the row label came from
 
 
-def describe(kind: TableKind, tr: TableRow, cells: list[GridCell], cols: LabelColumns,
+def describe(kind: TableKind, tr, cells: list[GridCell], cols: LabelColumns,
              state: RowState) -> GridCell | None:
     """Fill code/label/category/unit fields of `tr` from its label cells (those left of the amounts);
     returns the cell the label was read from."""
     state.label_cell = None
     texts = [(j, c) for j, c in enumerate(cells) if c.text]
-    if kind in FUNCTIONAL_KINDS:
+    if kind in FUNCTIONAL_KINDS or (kind in (TableKind.income, TableKind.generic)
+                                    and cols.col_of("功能分类", "功能科目") is not None):
+        # an income table (or an unrecognised one) keyed by 功能分类科目 codes reads its codes the same way
         _functional(tr, texts, cols, state)
     elif kind in (TableKind.gp_basic, TableKind.economic):
         _economic(tr, texts, state)
@@ -153,7 +155,7 @@ def _economic(tr: TableRow, texts, state: RowState) -> None:
     code, raw = _econ_parts(d_codes)
     if d_words:
         _set_label(tr, d_words[0][1], state)
-    if code and (code.startswith("0") or len(code) in (6, 9) or not code.startswith(("3", "5"))):
+    if len(code) >= 3 and (code.startswith("0") or len(code) in (6, 9) or not code.startswith(("3", "5"))):
         tr.code, tr.code_raw, tr.code_kind = code, raw, "unit"
         return
     if len(code) == 2 and state.econ_class:
@@ -180,7 +182,8 @@ def _project(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
     unit_col = cols.col_of("项目单位", "单位名称", without=("项目名称",))
     words = [(j, c) for j, c in texts if not is_code(c.text)]
     codes = [(j, c) for j, c in texts if is_code(c.text)]
-    category = next((c for j, c in words if j == cat_col), None) or next(
+    words = [(j, c) for j, c in words if not is_total_label(c.text)] or words
+    category = next((c for j, c in words if j == cat_col and not is_total_label(c.text)), None) or next(
         (c for j, c in words if _CATEGORY.search(norm_header(c.text)) and len(c.text) <= 10), None)
     rest = [(j, c) for j, c in words if c is not category]
     unit_cell = next((c for j, c in rest if j == unit_col), None) if len(rest) > 1 else None

@@ -9,7 +9,7 @@ from ..grid import GridCell, GridRow
 from ..models import TableRow
 from ..numbers import parse_amount
 from .columns import common_caption, role_of
-from .layout import carry_paths, gap_shift, is_label_header, is_total_label, norm_header
+from .layout import carry_paths, gap_shift, is_label_header, is_total_label, merge_wrapped_rows, norm_header
 
 if TYPE_CHECKING:
     from .assemble import Piece, TableParser
@@ -53,7 +53,8 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
         for p in [sides.left_path] + sides.right_paths:
             if p not in columns:
                 columns.append(p)
-        data = [r for r in piece.data if r.nonempty()]
+        data, wrapped = merge_wrapped_rows([r for r in piece.data if r.nonempty()], strict=True)
+        parser.wrapped += wrapped
         found = []
         for row in data:
             cells = row.cells
@@ -91,7 +92,7 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
                     cell = parser.cell(c, label, sides.left_path, "total")
                     if cell is not None:
                         tr.cells.append(cell)
-                rows.append(tr)
+                rows.append(tr.build())
             if r is None:
                 continue
             label_cell = cells[r]
@@ -100,12 +101,19 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
             shift = shifts.get(r)
             for j in range(r + 1, len(cells)):
                 c = cells[j]
+                if _is_text(c) and any(x.text and parse_amount(x.text) is not None for x in cells[j + 1:]):
+                    # a second expenditure block on the same line (收支总表 split three ways: 收入 |
+                    # 支出-功能分类 | 支出-支出用途): its label starts a row of its own
+                    rows.append(tr.build())
+                    tr = new_row(ref, c.text, c, "expenditure")
+                    tr.is_total = is_total_label(c.text) or "合计" in c.text or "总计" in c.text
+                    continue
                 if not c.text or parse_amount(c.text) is None:
                     continue
                 k = shift(j - r - 1) if shift else j - r - 1
                 path = sides.right_paths[k] if k < len(sides.right_paths) else f"列{k + 1}"
-                cell = parser.cell(c, label_cell.text, path, role_of(parser.kind, path, sides.caption))
+                cell = parser.cell(c, tr.label, path, role_of(parser.kind, path, sides.caption))
                 if cell is not None:
                     tr.cells.append(cell)
-            rows.append(tr)
+            rows.append(tr.build())
     return rows, columns

@@ -28,6 +28,9 @@ class Value:
     formula: str | None = None
     inputs: list[Value] = field(default_factory=list)
     note: str = ""
+    sources: list = field(default_factory=list)   # provenance cited by a computed value (counted rows)
+    expr: str = ""   # the formula as arithmetic the numeric verifier recomputes ('286.55 - 96.55')
+    funds: list = field(default_factory=list)     # (role, Value) by fund source, for a project row
 
     @property
     def status(self) -> str:
@@ -74,12 +77,14 @@ def _m(key, name, patterns, phrases=(), **kw) -> Metric:
 # Ordered most specific first; question matching takes the longest hit, so order only breaks ties.
 METRICS: dict[str, Metric] = {m.key: m for m in [
     _m("revenue_total", "收入总计", [r"收支总计", r"收入总计", r"总收入", r"收入总额", r"(?:部门)?预算总额", r"总预算",
-                                     r"收入一共", r"全部收入"], ["收入总计", "收支总计", "收、支总计", "收入、支出总计"]),
+                                     r"收入一共", r"全部收入", r"总的", r"(?<![性算营])收入(?!合计)", r"收支(?:规模|总额)"],
+       ["收入总计", "收支总计", "收、支总计", "收入、支出总计"]),
     _m("expenditure_total", "支出总计", [r"支出总计"]),
     _m("revenue_sum", "收入合计", [r"收入合计", r"本年收入"]),
     _m("expenditure_sum", "支出合计", [r"支出合计", r"总支出", r"全部支出", r"支出总额", r"本年支出"]),
     _m("basic", "基本支出", [r"基本支出"], whole="expenditure_sum", share_fact="basic_share", group="expenditure_sum"),
-    _m("project", "项目支出", [r"项目支出", r"项目经费", r"项目资金"], whole="expenditure_sum",
+    _m("project", "项目支出", [r"项目支出", r"项目经费", r"项目资金(?:总额)?", r"项目金额", r"项目(?:的)?钱",
+                                r"(?<=的)项目(?=占|呢|是|为|有多少|多少|合计|总额|$)"], whole="expenditure_sum",
        share_fact="project_share", group="expenditure_sum"),
     _m("personnel", "人员经费", [r"人员经费", r"人员支出"], whole="basic", group="basic"),
     _m("public", "公用经费", [r"公用经费", r"公用支出"], whole="basic", group="basic"),
@@ -97,11 +102,11 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     _m("operating", "机关运行经费", [r"机关(?:\(机构\))?运[行转](?:经)?费", r"机构运转经?费", r"运转经费"],
        ["机关运行经费", "机关(机构)运转经费", "机关运转经费", "机构运转经费"]),
     _m("procurement_total", "政府采购预算", [r"政府采购(?:预算|支出)?", r"采购预算"], ["政府采购预算", "政府采购"]),
-    _m("procurement_goods", "政府采购货物预算", [r"采购货物", r"货物类?"], ["政府采购货物预算"], whole="procurement_total",
+    _m("procurement_goods", "政府采购货物预算", [r"(?:政府)?采购货物(?:预算)?", r"货物类?"], ["政府采购货物预算"], whole="procurement_total",
        group="procurement_total"),
-    _m("procurement_works", "政府采购工程预算", [r"采购工程", r"工程类"], ["政府采购工程预算"], whole="procurement_total",
+    _m("procurement_works", "政府采购工程预算", [r"(?:政府)?采购工程(?:预算)?", r"工程类"], ["政府采购工程预算"], whole="procurement_total",
        group="procurement_total"),
-    _m("procurement_services", "政府采购服务预算", [r"采购服务", r"服务类"], ["政府采购服务预算"], whole="procurement_total",
+    _m("procurement_services", "政府采购服务预算", [r"(?:政府)?采购服务(?:预算)?", r"服务类"], ["政府采购服务预算"], whole="procurement_total",
        group="procurement_total"),
     _m("performance_total", "纳入绩效目标管理的金额", [r"绩效目标的?金额", r"纳入.{0,12}绩效目标", r"绩效目标管理.{0,4}金额"],
        ["绩效目标的金额"]),
@@ -111,9 +116,11 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
        ["政府性基金预算拨款收支", "政府性基金收支预算", "政府性基金收支"]),
     _m("gp_expenditure", "一般公共预算支出", [r"一般公共预算支出", r"一般公共预算财政拨款支出"]),
     _m("gov_fund_expenditure", "政府性基金预算支出", [r"政府性基金(?:预算)?支出"]),
-    _m("income_gp", "一般公共预算收入", [r"一般公共预算(?:拨款)?收入", r"一般公共预算(?=[和与及、,]|$|各|分别|占|的钱|多少)"],
+    _m("income_gp", "一般公共预算收入", [r"一般公共预算(?:拨款)?收入",
+                                       r"一般公共预算(?!支出|拨款收支|收支|基本|财政拨款|口径|里|中|的基本|的项目)"],
        ["一般公共预算收入", "一般公共预算"], whole="revenue_total", group="revenue_total"),
-    _m("income_gov_fund", "政府性基金预算收入", [r"政府性基金(?:预算)?(?:拨款)?收入", r"政府性基金(?:预算)?(?=[和与及、,]|$|各|分别|占|的钱|多少)"],
+    _m("income_gov_fund", "政府性基金预算收入", [r"政府性基金(?:预算)?(?:拨款)?收入",
+                                            r"政府性基金(?:预算)?(?!支出|拨款收支|收支|预算支出|预算拨款收支)"],
        ["政府性基金预算收入", "政府性基金收入", "政府性基金预算"], whole="revenue_total", group="revenue_total"),
     _m("income_state_capital", "国有资本经营预算收入", [r"国有资本经营(?:预算)?(?:拨款)?收入"], whole="revenue_total",
        group="revenue_total"),
@@ -123,10 +130,26 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     # counts (narrative facts)
     _m("internal_divisions", "内设科室", [r"内设(?:机构|科室)", r"科室", r"内设"], ["内设"], unit="个", count=True),
     _m("secondary_units", "二级机构", [r"二级机构", r"下属单位", r"所属单位"], ["二级机构"], unit="个", count=True),
-    _m("vehicles_total", "车辆", [r"车辆", r"辆车", r"多少车", r"几辆", r"车最多", r"公务用车数", r"车有"], ["车辆"],
+    _m("vehicles_total", "车辆", [r"车辆", r"辆车", r"多少车", r"几辆", r"多少辆", r"车最多", r"公务用车数", r"车有",
+                                  r"公务车(?!费|运行|购置)"], ["车辆"],
        unit="辆", count=True),
     _m("equipment_general", "价值50万元以上通用设备", [r"通用设备"], ["通用设备"], unit="台（套）", count=True),
     _m("equipment_special", "价值100万元以上专用设备", [r"专用设备"], ["专用设备"], unit="台（套）", count=True),
+    _m("vehicles_general", "一般公务用车", [r"一般公务用车"], unit="辆", count=True, group="vehicles_total"),
+    _m("vehicles_enforcement", "执法执勤用车", [r"(?:一般)?执法执勤用车"], unit="辆", count=True, group="vehicles_total"),
+    _m("vehicles_special", "特种专业技术用车", [r"特种专业技术用车"], unit="辆", count=True, group="vehicles_total"),
+    _m("fiscal_total", "财政拨款收入", [r"财政拨款(?:收入|收支|总额)"], ["财政拨款收入", "财政拨款收支"]),
+    _m("econ_wages", "工资福利支出", [r"工资福利支出", r"工资福利"], whole="basic", group="basic"),
+    _m("econ_family", "对个人和家庭的补助", [r"(?<!其他)对个人和家庭(?:的)?补助"], whole="basic", group="basic"),
+    _m("econ_goods", "商品和服务支出", [r"商品和服务支出"], whole="basic", group="basic"),
+    _m("econ_capital", "资本性支出", [r"资本性支出"], whole="expenditure_sum"),
+    # text answers (no figure): duties, the list of divisions / secondary units
+    _m("duties", "主要职责", [r"主要职责", r"职责", r"职能", r"负责(?:哪些|什么)"], unit="text"),
+    _m("divisions_list", "内设科室", [r"哪些科室", r"科室有哪些", r"内设(?:机构|科室)有哪些", r"科室(?:名称|名单)",
+                                     r"有哪些内设"], unit="text"),
+    _m("secondary_list", "二级机构", [r"哪些二级机构", r"二级机构有哪些", r"二级机构(?:名称|名单)", r"下属单位有哪些"],
+       unit="text"),
+    _m("transfer_projects", "专项转移支付项目", [r"专项转移支付(?:项目)?"], unit="个", count=True),
     _m("project_count", "支出项目个数", [r"几个(?:支出)?项目", r"多少个(?:支出)?项目", r"(?:支出)?项目(?:有)?几个",
                                        r"项目(?:有)?多少个", r"项目个数", r"项目数"], ["支出项目"], unit="个", count=True),
 ]}
@@ -146,7 +169,13 @@ SANGONG_QUALIFIERS = {"sangong_abroad": "因公出国（境）费", "sangong_veh
                       "sangong_reception": "公务接待费"}
 PROCUREMENT_PARTS = {"procurement_goods": "货物", "procurement_works": "工程", "procurement_services": "服务"}
 COUNT_FACTS = {"internal_divisions": "internal_divisions", "secondary_units": "secondary_units",
-               "vehicles_total": "vehicles_total", "project_count": "project_count"}
+               "vehicles_total": "vehicles_total", "project_count": "project_count",
+               "transfer_projects": "transfer_projects"}
+VEHICLE_KINDS = {"vehicles_general": "一般公务用车", "vehicles_enforcement": "执法执勤用车",
+                 "vehicles_special": "特种专业技术用车"}
+ECON_CLASSES = {"econ_wages": ("wages", "301"), "econ_family": ("family", "303"), "econ_goods": ("goods", "302"),
+                "econ_capital": ("capital", "310")}
+TEXT_FACTS = {"duties": "main_duties", "divisions_list": "internal_divisions", "secondary_list": "secondary_units"}
 
 # National functional classification (支出功能分类 类), used to read a class by name or code.
 FUNCTIONAL_CLASSES: dict[str, tuple[str, ...]] = {
@@ -287,7 +316,27 @@ def read_metric(view: DocView, key: str, fund: str = "") -> Value | None:
             v = _table_total(view, (TableKind.income,), role, label)
         return v
     if key in COUNT_FACTS:
-        return _fact_value(view, COUNT_FACTS[key], label)
+        v = _fact_value(view, COUNT_FACTS[key], label)
+        if v is not None and view.fact(COUNT_FACTS[key], "") is None:
+            # only qualified statements (0个副县级、3个科级二级机构): their sum is the count
+            parts = [Value(f.amount.value, f.amount.unit, f"{f.qualifier}{label}", ev=view.ev(f.amount, f.qualifier))
+                     for f in view.facts.get(COUNT_FACTS[key], []) if f.amount is not None and f.qualifier]
+            if len(parts) > 1:
+                return sum_values(parts, label)
+        return v
+    if key in VEHICLE_KINDS:
+        return _fact_value(view, "vehicles", label, VEHICLE_KINDS[key])
+    if key == "fiscal_total":
+        hit = _find_row(view.tables(TableKind.fiscal_summary), r"^本年收入|^收入合计|^收入总计", "income")
+        return _row_value(view, *hit, "total", label) if hit else None
+    if key in ECON_CLASSES:
+        role, prefix = ECON_CLASSES[key]
+        v = _table_total(view, (TableKind.expenditure,), role, label)
+        if v is None:
+            v = read_economic(view, code=prefix, table="gp_basic")
+            if v is not None:
+                v.label = label
+        return v
     if key == "equipment_general":
         return _fact_value(view, "equipment", label, "通用设备")
     if key == "equipment_special":
@@ -356,10 +405,11 @@ def read_functional(view: DocView, code: str, name: str, role: str = "total", gp
 def sum_values(parts: list[Value], label: str) -> Value:
     if len(parts) == 1:
         p = parts[0]
-        return Value(p.value, p.unit, label, ev=p.ev, formula=p.formula, inputs=p.inputs)
+        return Value(p.value, p.unit, label, ev=p.ev, formula=p.formula, inputs=p.inputs, expr=p.expr,
+                     sources=p.sources)
     total = sum((p.value for p in parts), Decimal(0))
     formula = " + ".join(p.text() for p in parts) + f" = {fmt(total)}"
-    return Value(total, parts[0].unit, label, formula=formula, inputs=parts)
+    return Value(total, parts[0].unit, label, formula=formula, inputs=parts, expr=" + ".join(p.text() for p in parts))
 
 
 def functional_rows_named(view: DocView, name: str) -> list[tuple[str, str]]:

@@ -52,6 +52,10 @@ class Corpus:
             if v.city:
                 self.cities.setdefault(v.city, []).append(v)
         self.years = sorted({v.doc.year for v in views if v.doc.year})
+        # Row names that contain department-like words (其他政府办公厅（室）及相关机构事务支出 holds 政府办).
+        self.item_labels = sorted({lab for v in views for _c, lab, _t, _r in v.functional if len(lab) >= 5}
+                                  | {lab for v in views for _c, _g, lab, _t, _r in v.economic if len(lab) >= 5},
+                                  key=len, reverse=True)
 
     # ---- cities ------------------------------------------------------------------------------------
     def known_cities(self, q: str) -> list[tuple[int, str]]:
@@ -74,16 +78,19 @@ class Corpus:
         for c in sorted(self.cities, key=len, reverse=True):
             if re.search(re.escape(c) + r"市?$", head):
                 return c
-        m = re.search(r"([\u4e00-\u9fff]{2})[市省]$", head)
-        if m and m.group(1) + "市" not in _CITY_STOP:
-            return m.group(1)
+        for pos, name in self.unknown_cities(q):
+            if pos + len(name) + 1 == start or pos + len(name) == start:
+                return name
         return None
 
     # ---- departments -------------------------------------------------------------------------------
     def mentions(self, q: str) -> list[Mention]:
         """Departments and units named in the normalised question, in text order."""
         found: list[Mention] = []
+        inside_items = [(i, i + len(lab)) for lab in self.item_labels for i in _find_all(q, lab)]
         for m in self.resolver.mentions(q):
+            if any(s <= m.start and m.end <= e and (e - s) > (m.end - m.start) for s, e in inside_items):
+                continue
             views = list(self.by_name.get(m.department, []))
             prev = next((f for f in found if (f.start, f.end) == (m.start, m.end) and f.unit is None), None)
             if prev:
@@ -100,7 +107,7 @@ class Corpus:
                 if i < 0:
                     continue
                 end = i + len(alias)
-                if any(s < end and i < e for s, e in taken):
+                if any(s < end and i < e for s, e in taken) or any(s <= i and end <= e for s, e in inside_items):
                     continue
                 found.append(Mention(i, end, alias, list(self.by_name[name]), typo=True))
                 taken.append((i, end))
@@ -161,3 +168,11 @@ class Corpus:
         if year is None:
             return views
         return [v for v in views if v.doc.year == year]
+
+
+def _find_all(text: str, sub: str) -> list[int]:
+    out, i = [], text.find(sub)
+    while i >= 0:
+        out.append(i)
+        i = text.find(sub, i + 1)
+    return out

@@ -1,9 +1,7 @@
-"""Execution: a parsed question -> values read from the records -> an answer composed with citations.
-
-Operations: value, 占比 (stated share, else part ÷ whole with the formula), 倍数, change vs last year (the
-stated change; last year's figure derived as this year − change), last year's value, and across documents
-sum / compare / rank / list. Anything the records cannot answer goes to the extractive fallback, and when
-that finds nothing the answer abstains ("文件中没有…")."""
+"""Reading what a question targets from one document, and the arithmetic the answers show: shares (stated,
+else part ÷ whole), ratios, the stated change against last year and last year's figure derived from it
+(this year − change), where a document says a figure is absent, and the extractive fallback that quotes
+the sentence that answers when no record does."""
 
 from __future__ import annotations
 
@@ -16,37 +14,25 @@ from extractor.provenance import Provenance
 
 from .catalogue import METRICS, Value, fmt, q2, read_economic, read_functional, read_metric, sum_values
 from .compose import Builder
-from .corpus import Corpus
 from .fallback import Change, PassageSearch, Quoted, content_of, find_change
 from .question import Parsed, Target
 from .text import norm
 from .view import DocView, Evidence, cell_amount
 
-ZERO = Decimal(0)
-
-
-@dataclass
-class Reading:
-    view: DocView
-    value: Value
-    extra: list[Value]
-
 
 def subject(view: DocView, unit: tuple[DocView, str] | None = None) -> str:
     if unit:
         u = view.units.get(unit[1])
-        return f"{view.name}下属{u.name if u else unit[1]}（{unit[1]}）{view.doc.year or ''}年"
+        name = u.name if u else unit[1]
+        own = f"{view.name}本级" if name == view.name else f"{view.name}下属{name}"
+        return f"{own}（单位代码{unit[1]}）{view.doc.year or ''}年"
     return f"{view.name}{view.doc.year or ''}年"
-
-
-def unit_ok(v: Value) -> str:
-    return v.unit
 
 
 # ---- reading targets ----------------------------------------------------------------------------------
 
 def read_target(view: DocView, t: Target, p: Parsed, unit: tuple[DocView, str] | None = None) -> list[Value]:
-    if unit is not None and unit[0] is view:
+    if unit is not None and unit[0] is view and t.kind == "metric":
         v = read_unit(view, unit[1], t)
         return [v] if v else []
     if t.kind == "metric":
@@ -60,19 +46,25 @@ def read_target(view: DocView, t: Target, p: Parsed, unit: tuple[DocView, str] |
         return [v] if v else []
     if t.kind == "economic":
         v = read_economic(view, code=t.key, name=t.label if not t.key else "", table=t.table, gov_code=t.gov_code)
-        if v is not None and not t.key:
+        if v is not None:
             v.label = t.label
         return [v] if v else []
     if t.kind == "project":
         out = []
-        for pv, pr in t.projects:
-            if pv is not view:
-                continue
+        chosen = [(pv, pr) for pv, pr in t.projects if pv is view]
+        if unit is not None and unit[0] is view:
+            # 里面装修改造那个: among the unit's projects when the unit has one of that name
+            inside = [(pv, pr) for pv, pr in chosen if unit[1] in (pr.unit_code, pr.row.code)]
+            chosen = inside or chosen
+        for _pv, pr in chosen:
             a = cell_amount(pr.table, pr.row)
             if a is not None:
                 label = pr.name
+                funds = [(c.role, Value(c.amount.value, c.amount.unit or pr.table.unit, c.column,
+                                        ev=view.ev(c.amount, c.column)))
+                         for c in pr.row.cells if c.role in ("gp", "gov_fund", "state_capital") and c.amount.value]
                 out.append(Value(a.value, a.unit or pr.table.unit, label, ev=view.ev(a, label),
-                                 note=pr.unit_name if pr.unit_name and pr.unit_name != view.name else ""))
+                                 note=pr.unit_name if pr.unit_name and pr.unit_name != view.name else "", funds=funds))
         return out
     return []
 
@@ -82,8 +74,10 @@ def count_projects(view: DocView, unit_code: str = "") -> Value | None:
     if not items:
         return None
     names = "、".join(f"「{pr.key}」" for pr in items)
+    sources = [pr.row.label_prov or (cell_amount(pr.table, pr.row).prov if cell_amount(pr.table, pr.row) else None)
+               for pr in items]
     return Value(Decimal(len(items)), "个", "项目个数", formula=f"项目表所列项目：{names}，共{len(items)}个",
-                 inputs=[])
+                 inputs=[], sources=[s for s in sources if s is not None], expr=" + ".join("1" for _ in items))
 
 
 def read_unit(view: DocView, code: str, t: Target) -> Value | None:
@@ -92,7 +86,7 @@ def read_unit(view: DocView, code: str, t: Target) -> Value | None:
     if entry is None:
         return None
     key = t.key if t.kind == "metric" else ""
-    label = f"{entry.name}{METRICS[key].name if key else t.label}"
+    label = METRICS[key].name if key else t.label
     if key == "project_count":
         return count_projects(view, code)
 
@@ -178,9 +172,11 @@ def ratio(part: Value, whole: Value, percent: bool = True) -> Value | None:
         return None
     if percent:
         r = q2(part.value / whole.value * 100)
-        return Value(r, "%", "占比", formula=f"{part.text()} ÷ {whole.text()} ≈ {fmt(r)}%", inputs=[part, whole])
+        return Value(r, "%", "占比", formula=f"{part.text()} ÷ {whole.text()} ≈ {fmt(r)}%", inputs=[part, whole],
+                     expr=f"{part.text()} / {whole.text()} * 100")
     r = q2(part.value / whole.value)
-    return Value(r, "倍", "倍数", formula=f"{part.text()} ÷ {whole.text()} ≈ {fmt(r)}", inputs=[part, whole])
+    return Value(r, "倍", "倍数", formula=f"{part.text()} ÷ {whole.text()} ≈ {fmt(r)}", inputs=[part, whole],
+                 expr=f"{part.text()} / {whole.text()}")
 
 
 @dataclass
@@ -244,8 +240,7 @@ def _from_sentence(view: DocView, ch: Change) -> ChangeInfo:
         if q is None:
             return None
         value = -q.value if negative and q.value > 0 else q.value
-        ev = Evidence(value, q.unit, q.raw if not negative else "-" + q.raw.lstrip("-"), prov, label,
-                      view.doc.doc_id, view.doc.source)
+        ev = Evidence(value, q.unit, q.raw, prov, label, view.doc.doc_id, view.doc.source)
         return Value(value, q.unit, label, ev=ev)
 
     return ChangeInfo(val(ch.amount, "比上年增减", ch.negative), val(ch.pct, "增长率", ch.negative), ch.flat,
@@ -255,15 +250,19 @@ def _from_sentence(view: DocView, ch: Change) -> ChangeInfo:
 def prior_value(cur: Value, ch: ChangeInfo, year: int | None) -> Value | None:
     label = f"{year - 1}年" if year else "上年"
     if ch.flat:
-        return Value(cur.value, cur.unit, label, formula=f"持平：{cur.text()} − 0 = {cur.text()}", inputs=[cur])
+        return Value(cur.value, cur.unit, label, formula=f"与上年持平，上年数 = 本年数 = {cur.text()}", inputs=[cur],
+                     expr=cur.text())
     if ch.amount is None or ch.amount.unit != cur.unit:
         return None
     prev = cur.value - ch.amount.value
+    if prev < 0:
+        return None   # a change larger than this year's figure belongs to something else
     if cur.text().count(".") or ch.amount.text().count("."):
         prev = q2(prev)
-    return Value(prev, cur.unit, label, formula=f"{cur.text()} − {ch.amount.text().lstrip('-')} = {fmt(prev)}"
-                 if ch.amount.value >= 0 else f"{cur.text()} + {ch.amount.text().lstrip('-')} = {fmt(prev)}",
-                 inputs=[cur, ch.amount])
+    sign = "−" if ch.amount.value >= 0 else "+"
+    expr = f"{cur.text()} {'-' if sign == '−' else '+'} {ch.amount.text().lstrip('-')}"
+    return Value(prev, cur.unit, label, formula=f"{cur.text()} {sign} {ch.amount.text().lstrip('-')} = {fmt(prev)}",
+                 inputs=[cur, ch.amount], expr=expr)
 
 
 # ---- the extractive fallback ------------------------------------------------------------------------------
@@ -276,11 +275,17 @@ def extractive(b: Builder, p: Parsed, views: list[DocView], search: PassageSearc
         masked_q = masked_q[:m.start] + "□" * (m.end - m.start) + masked_q[m.end:]
     content = content_of(p.q, masked_q)
     if phrases:
-        content = norm(phrases[0])
+        present = [ph for ph in phrases if any(norm(ph) in norm(s.text) for v in views for s in v.sentences)]
+        content = norm(present[0] if present else phrases[0])
     if len(content) < 2:
         return False
-    passages = search.search(p.question, views, k=3, content=content)  # type: ignore[call-arg]
-    good = [x for x in passages if x.score >= threshold]
+    passages = search.search(p.question, views, k=5, content=content)  # type: ignore[call-arg]
+    good = [x for x in passages if x.score >= threshold and "名词解释" not in x.locator]
+    quantity = not re.search(r"为什么|原因|是什么|哪些|怎么|如何|情况|说明|介绍|内容|是否|有没有|吗|用于|用途|干什么|做什么",
+                             p.q)
+    if quantity:
+        # a figure asked for: the sentence must print a number right after the words asked about
+        good = [x for x in good if _figure_follows(x.text, content)]
     if not good:
         return False
     best = good[0]
@@ -289,8 +294,20 @@ def extractive(b: Builder, p: Parsed, views: list[DocView], search: PassageSearc
     prov = best.view.sentence_prov(next(s for s in best.view.sentences if s.start == best.start))
     i = b.cite(prov)
     b.quote_numbers(best.text, i)
-    b.add(f"{subject(best.view)}预算文件中的相关说明：“{re.sub(r'\s+', '', best.text)}”[{i + 1}]")
+    flat = re.sub(r"[\s#*]+", "", best.text)
+    b.add(f"{subject(best.view)}预算文件中的相关说明：“{flat}”[{i + 1}]")
     return True
+
+
+def _figure_follows(sentence: str, content: str) -> bool:
+    """The sentence states a number within a few characters after the longest part of `content` it holds."""
+    from .text import lcs_span
+
+    t = norm(sentence)
+    start, n = lcs_span(t, content)
+    if n < 2:
+        return False
+    return re.match(r"[^,;。]{0,8}?\d", t[start + n:]) is not None
 
 
 # ---- small text helpers ----------------------------------------------------------------------------------
@@ -302,4 +319,36 @@ def cite_mark(b: Builder, v: Value) -> str:
 
 
 def say(b: Builder, v: Value) -> str:
-    return b.num(v) + cite_mark(b, v)
+    text = b.num(v) + cite_mark(b, v)
+    if v.ev is None and v.formula:
+        marks = "".join(dict.fromkeys(cite_mark(b, i) for i in v.inputs if cite_mark(b, i)))
+        marks += "".join(f"[{b.cite(s) + 1}]" for s in v.sources)
+        text += marks
+    return text
+
+
+FACT_NAMES = {"internal_divisions": "internal_divisions", "secondary_units": "secondary_units",
+              "vehicles_total": "vehicles_total", "project_count": "project_count", "operating": "operating_expenses",
+              "procurement_total": "procurement_total"}
+
+
+def absent_evidence(view: DocView, t: Target) -> tuple[str, Provenance] | None:
+    """Where a document says a figure is absent: a prose statement without a number ('无下设二级机构') or a
+    table row printed blank. Cited as such, never turned into a number."""
+    if t.kind != "metric":
+        return None
+    name = FACT_NAMES.get(t.key)
+    if name:
+        for f in view.facts.get(name, []):
+            if f.amount is None and f.text and len(f.text) <= 12:
+                return f"文件表述为“{f.prov.quote}”", f.prov
+    from .catalogue import INCOME_ROLES, SANGONG_LABELS
+
+    pattern = INCOME_ROLES.get(t.key, ("", ""))[1] or SANGONG_LABELS.get(t.key) if t.key != "sangong_total" else ""
+    if not pattern:
+        return None
+    for table in view.tables(TableKind.summary, TableKind.income, TableKind.sangong, TableKind.fiscal_summary):
+        for r in table.rows:
+            if not r.cells and r.label_prov is not None and re.search(pattern, re.sub(r"^[一二三四五六七八九十\d]+[、.]", "", norm(r.label))):
+                return f"{table.title.strip()}中「{r.label.strip()}」一栏为空", r.label_prov
+    return None

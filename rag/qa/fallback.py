@@ -20,7 +20,7 @@ from .text import bigrams, norm
 from .view import DocView, Sentence
 
 _STOP = re.compile(r"是多少|多少钱|多少|是什么|什么|怎么样|怎样|如何|有没有|有吗|吗|呢|请问|一下|几个|几|的|了|是|有|"
-                   r"安排|预算|今年|去年|上年|部门|单位|\d{4}年|[?？,，。!！]")
+                   r"安排|今年|去年|上年|\d{4}年|[?？,，。!！]")
 UNIT_AFTER = re.compile(r"\s*(万元|亿元|千元|元|%|％|个|辆|台（套）|台\(套\)|台|套|人次|人|次|项|通|家|条|场|批|期|份|种|本|幅|万美元)")
 
 
@@ -55,7 +55,10 @@ class SentenceSearch:
         out = []
         for v in views:
             for s in v.sentences:
-                t = norm(s.text)
+                if s.heading:
+                    continue
+                # the sentence with the title of its section: "（四）重点项目绩效评价情况" names what follows
+                t = norm(s.text) + norm(s.section.rsplit("/", 1)[-1])
                 hit = sum(1 for g in grams if g in t)
                 if hit < 2:
                     continue
@@ -66,30 +69,49 @@ class SentenceSearch:
 
 
 class RetrieverSearch:
-    """The hybrid retriever behind the same protocol; narrative chunks are mapped back to sentences so a
-    quote is one statement, not a page."""
+    """The hybrid retriever (BM25 + vectors over the store's chunks) behind the same protocol. Its hits are
+    mapped back to narrative sentences so a quote is one statement, re-scored on the question's content
+    words, and merged with the lexical sentence search (the union never ranks worse than either).
 
-    def __init__(self, retriever, min_score: float = 0.0):
-        self.retriever = retriever
-        self.min_score = min_score
+    `retriever` may be a factory: the retriever opens Chroma, which only a fallback question needs."""
+
+    def __init__(self, retriever, fallback: PassageSearch | None = None):
+        self._retriever = retriever
+        self._opened = not callable(retriever) or hasattr(retriever, "search")
+        self.fallback = fallback or SentenceSearch()
+
+    @property
+    def retriever(self):
+        if not self._opened:
+            try:
+                self._retriever = self._retriever()
+            except Exception:  # noqa: BLE001 — no retriever: the sentence search still answers
+                self._retriever = None
+            self._opened = True
+        return self._retriever
 
     def search(self, question: str, views: list[DocView], k: int = 3, content: str | None = None) -> list[Passage]:
+        own = self.fallback.search(question, views, k, content=content)  # type: ignore[call-arg]
+        retriever = self.retriever
+        if retriever is None:
+            return own
         by_id = {v.doc.doc_id: v for v in views}
         try:
-            hits = self.retriever.search(question, k=max(k * 3, 8), doc_ids=list(by_id), auto_scope=False)
+            hits = retriever.search(question, k=max(k * 3, 8), doc_ids=list(by_id), auto_scope=False)
         except Exception:  # noqa: BLE001 — retrieval is a fallback; its failure must not fail the answer
-            return []
+            return own
         want = bigrams(content if content is not None else content_of(question))
-        out = []
+        out = list(own)
         for h in hits:
             v = by_id.get(h.doc_id)
             if v is None:
                 continue
             for s in v.sentences:
-                if s.start < h.char_end and h.char_start < s.end:
-                    t = norm(s.text)
+                if s.start < h.char_end and h.char_start < s.end and not s.heading:
+                    t = norm(s.text) + norm(s.section.rsplit("/", 1)[-1])
                     score = (sum(1 for g in want if g in t) / len(want)) if want else 0.0
-                    out.append(Passage(v, s.start, s.end, s.text, score, s.section))
+                    if not any((p.view is v and p.start == s.start) for p in out):
+                        out.append(Passage(v, s.start, s.end, s.text, score, s.section))
         out.sort(key=lambda p: -p.score)
         return out[:k]
 
@@ -156,20 +178,34 @@ def _phrase_regex(phrase: str) -> re.Pattern[str]:
 def find_change(view: DocView, phrases: tuple[str, ...]) -> Change | None:
     """The first narrative statement of how `phrases` changed against last year."""
     sentences = view.sentences
-    for i, s in enumerate(sentences):
+    regexes = [_phrase_regex(ph) for ph in phrases]
+    # Pass 1: the change stated in the sentence that names the item.
+    for s in sentences:
         text = fold_width(s.text)
-        for phrase in phrases:
-            m = _phrase_regex(phrase).search(text)
+        for rx in regexes:
+            m = rx.search(text)
             if not m:
                 continue
             window = text[m.end():]
-            nxt = sentences[i + 1] if i + 1 < len(sentences) else None
             cut = re.search(r"[一二三四五]是|其中", window)
             if cut:
                 window = window[:cut.start()]
             change = _change_in(s, window, m.end(), text[:m.start()])
-            if change is None and nxt is not None and re.match(r"\s*(预算数)?(比|与|较|同比)", fold_width(nxt.text)):
-                change = _change_in(nxt, fold_width(nxt.text), 0, "")
+            if change is not None:
+                return change
+    # Pass 2: "（二）公务接待费0.50万元，…。预算数比2023年增加0.50万元" — the next sentence, when it has no
+    # subject of its own before the verb.
+    for i, s in enumerate(sentences[:-1]):
+        text = fold_width(s.text)
+        if not any(rx.search(text) for rx in regexes):
+            continue
+        nxt = fold_width(sentences[i + 1].text)
+        v = _VERB.search(nxt)
+        if not v or not re.match(r"\s*(预算数)?(比|与|较|同比)", nxt):
+            continue
+        head = re.sub(r"与|和|比|较|同比|相比|上年|去年|\d{4}\s*年|预算数|[，,\s]", "", nxt[:v.start()])
+        if len(head) <= 2:
+            change = _change_in(sentences[i + 1], nxt, 0, "")
             if change is not None:
                 return change
     return None

@@ -12,14 +12,15 @@ from extractor.numbers import chinese_int
 
 from .catalogue import FUNCTIONAL_CLASSES, METRICS
 from .corpus import Corpus, Mention
-from .text import clean_name, lcs_len, lcs_span, norm
+from .text import bigrams, clean_name, lcs_span, norm
 from .view import DocView, ProjectEntry
 
-RE_SHARE = re.compile(r"占比|比例|比重|百分比|百分之|占.{0,14}(?:多少|几|多大)|份额|占了?$|占[^,?]{0,10}的?$")
+RE_SHARE = re.compile(r"占比|比例|比重|百分比|百分之|占.{0,14}(?:多少(?!钱)|几成|几|多大)|份额|占了?$")
 RE_TIMES = re.compile(r"几倍|多少倍|倍数|之比|比值|是.{1,12}的.{0,3}倍")
 RE_CHANGE = re.compile(r"比上年|比去年|比上一年|同比|与上年|和上年|较上年|跟去年|和去年|与去年|较去年|上年相比|"
                        r"比20\d\d年?|和20\d\d年?比|与20\d\d年?(?:相)?比|跟20\d\d年?比|增长了?多少|增加了?多少|"
-                       r"涨了?多少|增幅|增长率|变化|减少了?多少|下降了?多少|多了多少|少了多少|增长百分之|增长更快|增长超过")
+                       r"涨了?多少|增幅|增长率|变化|减少了?多少|下降了?多少|多了多少|少了多少|增长百分之|增长更快|增长超过|"
+                       r"持平|变没变")
 RE_PRIOR = re.compile(r"(?:去年|上年|上一年度?)(?:是|的|为|有|大概|大约|多少|呢)|上一年度?|去年.*多少")
 RE_REASON = re.compile(r"为什么|原因|为何|怎么回事")
 RE_SUM = re.compile(r"加起来|加在一起|一共|总共|总和|合计|共计|合起来|总计是?多少")
@@ -35,6 +36,7 @@ RE_EXECUTION = re.compile(r"执行了?|实际支出|实际花|实际用|花掉|�
 RE_FINAL = re.compile(r"决算")
 RE_INDICATOR = re.compile(r"指标|绩效目标(?!的?金额)|目标值|目标是|的目标|满意度|要求.{0,10}(?:至少|多少|不低于)|至少|不低于|"
                           r"控制率|定的是|定了|目标$|目标\?")
+RE_LIST_INDICATORS = re.compile(r"(?:指标|绩效目标|目标)(?:都)?有(?:哪些|什么)|哪些(?:绩效)?指标|列出.{0,6}指标")
 RE_COUNT = re.compile(r"几个|几辆|几台|多少个|多少辆|多少台|几家|几项|多少项|有几")
 RE_ECON_CONTEXT = re.compile(r"经济分类|汇总表|基本支出表|基本支出(?:里|中)|工资福利|商品和服务|30\d{3}")
 RE_YEAR = re.compile(r"((?:19|20)\d{2})年")
@@ -54,6 +56,12 @@ class Target:
     role: str = "total"
     projects: list[tuple[DocView, ProjectEntry]] = field(default_factory=list)
     indicators: list = field(default_factory=list)   # (DocView, Indicator)
+
+    @property
+    def shown(self) -> str:
+        """The label as an answer prints it; a name holding digits (价值50万元以上通用设备) is quoted so its
+        digits are not read as a stated figure."""
+        return f"「{self.label}」" if re.search(r"\d", self.label) and not self.label.startswith("「") else self.label
 
     def same(self, other: Target) -> bool:
         return (self.kind, self.key) == (other.kind, other.key)
@@ -91,6 +99,10 @@ class Parsed:
     qizhong: bool = False
     count_question: bool = False
     has_op_words: bool = False
+    measure: str = "value"   # across documents: value | share | change
+    prior_year: int | None = None
+    purpose: bool = False
+    per_capita: bool = False
 
 
 def question_years(q: str) -> list[int]:
@@ -120,17 +132,26 @@ def parse(question: str, corpus: Corpus, context_views: list[DocView] | None = N
     q = norm(question)
     p = Parsed(question=question, q=q)
     p.future = bool(RE_FUTURE.search(q))
+    p.per_capita = bool(re.search(r"人均|每人|每个人|平均每(?:名|位)?(?:人|职工|员工)", q))
     p.execution = bool(RE_EXECUTION.search(q))
     p.final_accounts = bool(RE_FINAL.search(q))
     p.want_reason = bool(RE_REASON.search(q))
-    p.elliptic = bool(RE_ELLIPTIC.search(q))
+    p.purpose = bool(re.search(r"用于什么|用途|用在哪|用来做|干什么用|做什么用|主要用于|用于哪", q))
+    p.elliptic = bool(RE_ELLIPTIC.search(q.rstrip("?!.。~")))
     p.this_dept = bool(RE_THIS_DEPT.search(q))
     p.qizhong = bool(re.search(r"其中|里面|下面|下属|当中", q))
     p.years = question_years(q)
+    prior = re.search(r"(?:上一?年度?|去年)[(（]?((?:19|20)\d{2})年", q)
+    if prior:
+        # "上一年度（2023年）": the budget asked about is the following year's, read backwards
+        y = int(prior.group(1))
+        p.years = [x for x in p.years if x != y] or [y + 1]
+        p.prior_year = y
     p.cities = [c for _, c in corpus.known_cities(q)]
     p.unknown_cities = [c for _, c in corpus.unknown_cities(q)]
     p.mentions = corpus.mentions(q)
     _resolve_mentions(p, corpus, context_views or [])
+    _unit_codes(p, corpus)
     if not p.views and not p.units:
         p.unknown_department = corpus.unknown_department(_mask(q, [(m.start, m.end) for m in p.mentions]))
     p.scope_all = bool(RE_SCOPE_ALL.search(q)) and len({v.name for v in p.views}) != 1
@@ -189,6 +210,22 @@ def _resolve_mentions(p: Parsed, corpus: Corpus, context: list[DocView]) -> None
                 p.views.append(v)
 
 
+def _unit_codes(p: Parsed, corpus: Corpus) -> None:
+    """单位代码 written in the question (070002): a unit of a named (or the only matching) document."""
+    for m in re.finditer(r"(?<!\d)(\d{6})(?!\d)", p.q):
+        code = m.group(1)
+        pool = p.views or corpus.views
+        hits = [v for v in pool if code in v.units]
+        if len(hits) > 1 and p.cities:
+            hits = [v for v in hits if v.city in p.cities] or hits
+        if len(hits) == 1:
+            unit = (hits[0], code)
+            if unit not in p.units:
+                p.units.append(unit)
+            if hits[0] not in p.views:
+                p.views.append(hits[0])
+
+
 def _pick_year(views: list[DocView], years: list[int]) -> list[DocView]:
     if len(views) == 1:
         return views
@@ -245,11 +282,12 @@ def find_targets(masked: str, q: str, views: list[DocView], p: Parsed) -> list[T
                          Target("economic", "", lab, h.start(), h.end(), gov_code=gov_code)))
     proj = _project_target(q, masked, views)
     if proj:
-        hits.append((proj.start, proj.end, 6, proj))
-    if RE_INDICATOR.search(masked):
+        # a project named in full beats a row label inside it; a partial match loses to an exact row label
+        hits.append((proj.start, proj.end, 6 if proj.role == "full" else 3, proj))
+    if RE_INDICATOR.search(masked) and not RE_LIST_INDICATORS.search(masked):
         ind = _indicator_target(q, masked, views)
         if ind:
-            hits.append((ind.start, ind.end, 7, ind))
+            return [ind]   # the project or metric words around it only say whose indicator it is
     # Longest first, then priority; a kept hit blocks every overlapping one.
     hits.sort(key=lambda h: (-(h[1] - h[0]), -h[2], h[0]))
     kept: list[tuple[int, int, int, Target]] = []
@@ -259,6 +297,8 @@ def find_targets(masked: str, q: str, views: list[DocView], p: Parsed) -> list[T
         kept.append(h)
     targets = [h[3] for h in sorted(kept, key=lambda h: h[0])]
     for t in targets:
+        if t.kind == "economic" and not t.key:
+            t.key = _economic_code(views, t.label)
         if t.kind == "economic":
             t.gov_code = gov_code
             if re.search(r"汇总表|经济分类汇总|汇总", q):
@@ -291,6 +331,11 @@ def _functional_label(views: list[DocView], code: str) -> str:
     return ""
 
 
+def _economic_code(views: list[DocView], label: str) -> str:
+    codes = {c for v in views for c, _g, lab, _t, _r in v.economic if lab == label and len(c) == 5}
+    return codes.pop() if len(codes) == 1 else ""
+
+
 def _economic_label(views: list[DocView], code: str) -> str:
     for v in views:
         for c, _g, lab, _t, _r in v.economic:
@@ -303,10 +348,11 @@ def _project_target(q: str, masked: str, views: list[DocView]) -> Target | None:
     """Projects named (in full or in part) by the question; several equally good matches are all kept
     (two projects may share a name in different units)."""
     scored: list[tuple[float, int, int, DocView, ProjectEntry]] = []
+    grams = bigrams(q)
     for v in views:
         for pr in v.projects:
             key = pr.key
-            if len(key) < 2:
+            if len(key) < 2 or not (bigrams(key) & grams):
                 continue
             start, n = lcs_span(q, key)
             if n < 3:
@@ -318,11 +364,16 @@ def _project_target(q: str, masked: str, views: list[DocView]) -> Target | None:
             core = key.split("-")[-1]
             full_core = core in q
             if not (full_core or n >= 6 or (n >= 4 and cover >= 0.5) or (n >= 3 and cover >= 0.75)):
-                sub = _subsequence(q, key)
-                if not (n >= 4 and sub >= max(6, 0.6 * len(key))):
+                # an abbreviation (12345热线运维费 for 许昌市12345政务服务便民热线运行维护费): an anchor of four
+                # characters plus most of the name's characters in order
+                sub = _subsequence(masked.replace("□", ""), key)
+                anchor = re.sub(r"(?:19|20)\d{2}年?", "", q[start:start + n])   # a year names no project
+                digits = sum(ch.isdigit() for ch in anchor)
+                if not (n >= 4 and (sub >= max(8, 0.45 * len(key)) or (digits >= 4 and sub >= 6)
+                                    or sub >= max(6, 0.45 * len(core)))):
                     continue
             score = n + (3 if full_core else 0) + cover
-            scored.append((score, start, start + n, v, pr))
+            scored.append((score, start, start + n, v, pr, full_core))
     if not scored:
         return None
     best = max(s[0] for s in scored)
@@ -330,7 +381,9 @@ def _project_target(q: str, masked: str, views: list[DocView]) -> Target | None:
     start = min(s[1] for s in top)
     end = max(s[2] for s in top)
     name = top[0][4].key
-    return Target("project", name, name, start, end, projects=[(s[3], s[4]) for s in top])
+    t = Target("project", name, name, start, end, projects=[(s[3], s[4]) for s in top])
+    t.role = "full" if any(s[5] for s in top) else "partial"
+    return t
 
 
 def _subsequence(a: str, b: str) -> int:
@@ -344,30 +397,57 @@ def _subsequence(a: str, b: str) -> int:
     return prev[-1]
 
 
-_IND_STOP = re.compile(r"指标值?|目标值?|是多少|多少|是什么|要求|至少|定的是|的|这个|项目|整体|绩效|里|中|[?？,，]")
+_IND_STOP = re.compile(r"指标值?|目标值?|是多少|多少|是什么|要求|至少|定的是|这个|整体|绩效|[?？,，]")
+
+
+def coverage(name: str, q: str) -> int:
+    """How many characters of `name` lie in substrings (length ≥ 2) that the question contains."""
+    covered = [False] * len(name)
+    i = 0
+    while i < len(name) - 1:
+        j = i + 2
+        if name[i:j] not in q:
+            i += 1
+            continue
+        while j < len(name) and name[i:j + 1] in q:
+            j += 1
+        for k in range(i, j):
+            covered[k] = True
+        i = j
+    return sum(covered)
 
 
 def _indicator_target(q: str, masked: str, views: list[DocView]) -> Target | None:
-    wanted = _IND_STOP.sub("", masked).replace("□", "")
+    """The performance indicator named: its 三级指标 name covered by the question, the project it belongs
+    to (when the question names one) as a tie-breaker; '整体' asks for the department-wide table."""
+    wanted = _IND_STOP.sub("", masked)
     whole_dept = "整体" in q
     scored = []
+    own: dict[str, str] = {}
+    grams = bigrams(wanted)
     for v in views:
         for ind in v.indicators:
             name = norm(ind.level3)
-            if not name:
-                continue
-            n = lcs_len(wanted, name)
+            if not name or len(bigrams(name) & grams) < 1:
+                continue   # shares no two characters with the question: cannot be the one asked
+            project = clean_name(ind.project) if ind.project else ""
+            if project not in own:
+                # the words naming the project say whose indicator it is, not which one
+                start, n = lcs_span(wanted, project) if project else (0, 0)
+                own[project] = wanted[:start] + "□" * n + wanted[start + n:] if n >= 3 else wanted
+            text = own[project]
+            n = coverage(name, text)
             if n < 2:
                 continue
             cover = n / len(name)
-            if not (cover >= 0.5 or n >= 4):
+            if not (cover >= 0.5 or n >= 3):
                 continue
-            pn = lcs_len(q, clean_name(ind.project)) if ind.project else 0
-            score = n + cover * 2 + (min(pn, 8) * 0.5 if pn >= 2 else 0)
+            pn = coverage(project, q) if project else 0
+            score = n + cover * 3 + (min(pn, 10) * 0.5 if pn >= 2 else 0)
+            if ind.level1 and norm(ind.level1) in q:
+                score += 2
             if whole_dept and not ind.project:
                 score += 3
-            if not whole_dept and ind.project and pn >= 2:
-                score += 1
             scored.append((score, v, ind))
     if not scored:
         return None
@@ -382,7 +462,7 @@ def _indicator_target(q: str, masked: str, views: list[DocView]) -> Target | Non
 # ---- operation ------------------------------------------------------------------------------------------
 
 def _operation(p: Parsed, masked: str) -> None:
-    q = masked
+    q = masked.rstrip("?!.。~")
     multi = len({v.name for v in p.views}) > 1 or p.scope_all or (not p.views and len(p.cities) == 1
                                                                  and bool(RE_SCOPE_ALL.search(q)))
     p.want_change = bool(RE_CHANGE.search(q))
@@ -394,7 +474,14 @@ def _operation(p: Parsed, masked: str) -> None:
         p.op = "indicator"
         p.has_op_words = True
         return
+    if RE_LIST_INDICATORS.search(q) and not multi:
+        p.op = "indicators"
+        p.has_op_words = True
+        return
     if multi:
+        p.measure = "share" if RE_SHARE.search(q) else "change" if p.want_change else "value"
+        if p.measure == "share":
+            _whole(p, q, force=True)
         if RE_RANK.search(q):
             p.op = "rank"
             p.rank_desc = not re.search(r"最少|最低|最小|从低到高|从小到大|倒数", q)
@@ -415,9 +502,10 @@ def _operation(p: Parsed, masked: str) -> None:
             p.op = "sum" if RE_SUM.search(q) or p.scope_all or len({v.name for v in p.views}) > 1 else "value"
         p.has_op_words = True
         return
+    growth = re.search(r"增长(?:了)?百分之|增长率|增幅|增长了?几|涨幅|增减率", q)
     if RE_TIMES.search(q) and not re.search(r"相当于.{0,16}百分之", q):
         p.op = "times"
-    elif RE_SHARE.search(q) or re.search(r"相当于.{0,16}百分之", q):
+    elif (RE_SHARE.search(q) or re.search(r"相当于.{0,16}百分之", q)) and not (p.want_change and growth):
         p.op = "share"
     elif p.want_change:
         p.op = "change"
@@ -425,17 +513,42 @@ def _operation(p: Parsed, masked: str) -> None:
         p.op = "prior"
     else:
         p.op = "value"
+    if p.op == "value" and len(p.targets) == 2 and re.search(
+            r"比.{1,16}(?:多|少|高|低)|相差|差多少|差额|差距|多多少|少多少", _mask(q, [(t.start, t.end) for t in p.targets])):
+        p.op = "diff"
+    if p.op == "value" and re.search(r"哪些项目|项目有哪些|什么项目|项目(?:名称|清单|明细)|列出.{0,8}项目|都有哪些", q) \
+            and not any(t.kind == "project" for t in p.targets):
+        p.op = "projects"
+    elif p.op == "value" and RE_RANK.search(q) and re.search(r"项目", q) \
+            and not any(t.kind == "project" for t in p.targets):
+        p.op = "projects"
+        p.rank_desc = not re.search(r"最少|最低|最小|从低到高|从小到大|倒数", q)
+        m = re.search(r"前([两二三四五六七八九十\d]+)", q)
+        p.top_n = (chinese_int(m.group(1)) or 1) if m else (0 if re.search(r"排名|排序|排一下|从高到低|从大到小", q) else 1)
     p.has_op_words = p.op != "value"
     _whole(p, q)
+    if p.op in ("value", "change", "prior"):
+        # "基本支出里的基本工资", "运行经费项目金额": the metric words only say where the item is
+        kinds = {t.kind for t in p.targets}
+        econ_basic = any(t.kind == "economic" and t.table == "gp_basic" for t in p.targets)
+        keys = {t.key for t in p.targets}
+        p.targets = [t for t in p.targets if not (
+            t.kind == "metric" and ((t.key == "project" and "project" in kinds)
+                                    or (t.key == "basic" and econ_basic)
+                                    or (t.key == "vehicles_total" and keys & {"vehicles_general", "vehicles_enforcement",
+                                                                              "vehicles_special"})
+                                    or (t.key.startswith("sangong_vehicle") and (keys & {
+                                        "vehicles_general", "vehicles_enforcement", "vehicles_special"}
+                                        or ("vehicles_total" in keys and "辆" in q)))))] or p.targets
 
 
-def _whole(p: Parsed, q: str) -> None:
+def _whole(p: Parsed, q: str, force: bool = False) -> None:
     """For 占比 / 倍数: which target is the denominator. 'A占B' -> B; 'B里(中)A占' -> B."""
-    if p.op not in ("share", "times") or len(p.targets) < 2:
+    if (p.op not in ("share", "times") and not force) or len(p.targets) < 2:
         return
     a, b = p.targets[0], p.targets[1]
     between = q[a.end:b.start]
-    if re.search(r"^(?:的)?(?:里|中|当中|之中|里面|中的)", between) and p.op == "share":
+    if re.search(r"^(?:的)?(?:里|中|当中|之中|里面|中的)", between) and p.op != "times":
         p.whole = a
         p.targets = [b] + p.targets[2:]
     else:

@@ -29,21 +29,6 @@ def clean_name(label: str) -> str:
     return s
 
 
-def lcs_len(a: str, b: str) -> int:
-    """Length of the longest common substring (small strings; O(len(a)*len(b)))."""
-    if not a or not b:
-        return 0
-    best = 0
-    prev = [0] * (len(b) + 1)
-    for ca in a:
-        cur = [0] * (len(b) + 1)
-        for j, cb in enumerate(b, 1):
-            if ca == cb:
-                cur[j] = prev[j - 1] + 1
-                if cur[j] > best:
-                    best = cur[j]
-        prev = cur
-    return best
 
 
 def lcs_span(a: str, b: str) -> tuple[int, int]:
@@ -95,5 +80,6 @@ def fuzzy_find(alias: str, text: str) -> int:
     return -1
 
 
-def bigrams(s: str) -> set[str]:
-    return {s[i:i + 2] for i in range(len(s) - 1)} if len(s) > 1 else ({s} if s else set())
+@lru_cache(maxsize=65536)
+def bigrams(s: str) -> frozenset[str]:
+    return frozenset(s[i:i + 2] for i in range(len(s) - 1)) if len(s) > 1 else frozenset({s} if s else ())

@@ -43,6 +43,13 @@ class Sentence:
     end: int
     section: str = ""
 
+    @property
+    def heading(self) -> bool:
+        """A heading or a table-of-contents entry: a title, never an answer."""
+        t = self.text.strip()
+        return bool(re.match(r"(?:#|-\s|\*\*)", t)) or bool(re.search(r"\n\s*-\s", t)) \
+            or (len(t) <= 40 and not re.search(r"[。；，,：:]", t))
+
 
 @dataclass
 class UnitEntry:
@@ -146,7 +153,9 @@ class DocView:
         """The first fact of that name (and qualifier, matched loosely); `section_hint` prefers the fact in
         the section whose path contains it."""
         found = [f for f in self.facts.get(name, []) if f.amount is not None]
-        if qualifier is not None:
+        if qualifier == "":
+            found = [f for f in found if not f.qualifier]
+        elif qualifier is not None:
             q = norm(qualifier)
             exact = [f for f in found if norm(f.qualifier) == q]
             found = exact or [f for f in found if q and f.qualifier and (q in norm(f.qualifier) or norm(f.qualifier) in q)]
@@ -207,7 +216,29 @@ class DocView:
             s0 = start + len(piece) - len(piece.lstrip())
             s1 = start + len(piece.rstrip())
             out.append(Sentence(text[s0:s1], s0, s1, self.section_at(s0)))
-        return out
+        # a heading line glued to the paragraph under it is a sentence of its own
+        split: list[Sentence] = []
+        for s in out:
+            m = re.match(r"(\s*(?:#+|\*\*)[^\n]{0,40}\n|[^\n。；]{1,30}\n)\s*\S", s.text)
+            if m and ("#" in m.group(1) or "**" in m.group(1) or re.match(r"\s*(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)", s.text)):
+                head = m.group(1).rstrip()
+                rest = s.text[len(m.group(1)):]
+                lead = len(rest) - len(rest.lstrip())
+                split.append(Sentence(head, s.start, s.start + len(head), s.section))
+                r0 = s.start + len(m.group(1)) + lead
+                split.append(Sentence(text[r0:s.end], r0, s.end, s.section))
+            else:
+                split.append(s)
+        # the table of contents repeats the part headings (第一部分 …) before the body: it answers nothing
+        return [s for s in split if s.start >= self._body_start()] or split
+
+    def _body_start(self) -> int:
+        parts = [sec for sec in self.doc.sections if sec.level == 1 and not re.match(r"目\s*录", sec.title)]
+        if not parts:
+            return 0
+        key = re.sub(r"\s", "", parts[0].title)[:4]
+        again = [sec.char_start for sec in parts[1:] if re.sub(r"\s", "", sec.title)[:4] == key]
+        return again[0] if again else parts[0].char_start
 
     def sentence_prov(self, s: Sentence, locator: str = "") -> Provenance:
         return Provenance(doc_id=self.doc.doc_id, source=self.doc.source, locator=locator or s.section or "说明",

@@ -1,4 +1,4 @@
-"""budgetqa extract PATH... -o DIR [--format json|jsonl|csv|parquet] [--workers N]"""
+"""budgetqa extract PATH... -o DIR [--format json|jsonl|csv|parquet] [--workers N] [--llm [--store DIR]]"""
 
 from __future__ import annotations
 
@@ -27,31 +27,75 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="json: one file per document; jsonl: documents.jsonl; csv/parquet: tidy values, "
                         "one row per value (default: json)")
     p.add_argument("--workers", type=int, default=None, help="worker processes (default: BUDGETQA_WORKERS or 1)")
-    p.add_argument("--llm", action="store_true", help="also extract with the configured LLM (OPENAI_* settings)")
+    p.add_argument("--llm", action="store_true",
+                   help="also send what the rules did not cover to the configured LLM (OPENAI_BASE_URL / "
+                        "OPENAI_API_KEY, BUDGETQA_LLM_MODEL); every item is grounded and reconciled")
+    p.add_argument("--store", type=Path, default=None, metavar="DIR",
+                   help="store directory holding the LLM cache (default: BUDGETQA_HOME)")
     return p
+
+
+def _llm_stage(outcome, llm):
+    """The document with the LLM's additions; on any failure the rule results and a warning."""
+    from extractor.llm import apply_llm
+    from extractor.load import load_document
+
+    doc = outcome.get_document()
+    try:
+        loaded = load_document(outcome.path)
+        enriched = apply_llm(doc, loaded.text, llm, page_starts=loaded.page_starts)
+    except BudgetQAError as exc:
+        return doc, f"{outcome.path}: LLM stage failed ({exc}); the rule results were written"
+    except Exception as exc:  # a bug in the optional stage must not cost the deterministic output
+        return doc, (f"{outcome.path}: LLM stage failed (internal error {type(exc).__name__}: {exc}); "
+                     "the rule results were written")
+    usage = enriched.llm_usage
+    if usage is not None and usage.errors:
+        return enriched, (f"{outcome.path}: LLM endpoint failed for {usage.chunks_failed} of {usage.chunks} "
+                          f"part(s) ({usage.errors[0]}); the rule results were written")
+    return enriched, None
 
 
 def run(args: argparse.Namespace) -> int:
     from extractor.settings import get_settings
 
     settings = get_settings()
-    if args.llm and not settings.llm_configured:
-        raise BudgetQAError("--llm needs an endpoint", hint="set OPENAI_BASE_URL (or OPENAI_API_KEY) and BUDGETQA_LLM_MODEL")
+    llm = None
+    if args.llm:
+        if not settings.llm_configured:
+            raise BudgetQAError("--llm needs an endpoint",
+                                hint="set OPENAI_BASE_URL (or OPENAI_API_KEY) and BUDGETQA_LLM_MODEL")
+        from rag.llm_adapter import ProviderLLM
+
+        llm = ProviderLLM(settings, store=args.store)
     files = iter_input_files(args.paths)
     if not files:
         raise BudgetQAError("no input files found", hint="give .txt/.md/.pdf files or directories holding them")
     writer = Writer(args.out, args.format)
     ok = failed = 0
     workers = args.workers or settings.workers
+    usages = []
     with progress(len(files), "extract") as advance:
-        for outcome in extract_many(files, workers, shape=writer.shape):
+        for outcome in extract_many(files, workers, shape="document" if llm else writer.shape):
             advance()
             if outcome.error:
                 failed += 1
                 print(f"error: {outcome.error}", file=sys.stderr)
                 continue
-            writer.add_outcome(outcome)
+            if llm is not None:
+                doc, warning = _llm_stage(outcome, llm)
+                if warning:
+                    print(f"warning: {warning}", file=sys.stderr)
+                if doc.llm_usage is not None:
+                    usages.append(doc.llm_usage)
+                writer.add(doc)
+            else:
+                writer.add_outcome(outcome)
             ok += 1
     written = writer.close()
     print(f"extracted {ok} document(s), {failed} failed -> {args.out} ({args.format}, {len(written)} file(s))")
+    if llm is not None:
+        from extractor.llm.stage import summary_line
+
+        print(summary_line(usages))
     return 1 if failed else 0

@@ -1,0 +1,122 @@
+"""Rows printed a column off (a cell dropped or doubled in conversion): found by the row's own identities.
+
+A row whose header identities (合计 = 基本 + 项目 …) fail, but would all hold if a run of its cells moved one
+column left or right, is reported once as `shifted_column`, naming the column each value belongs to. The
+other rules then read that row as repaired (`Context.moves`), so one defect is reported once; the extracted
+values themselves are never changed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..models import Finding, Table, TableKind, TableRow
+from .engine import STEP, ZERO, Context, row_name, table_name
+from .structure import FUNCTIONAL_KINDS, ColumnIdentity, column_identities, column_name
+
+ROW_RULES: dict[TableKind, str] = {**{k: "functional.row_parts" for k in FUNCTIONAL_KINDS},
+                                   TableKind.gp_basic: "basic.row_parts",
+                                   **{k: "sources.row_parts" for k in (TableKind.income, TableKind.economic,
+                                                                       TableKind.projects, TableKind.project_performance,
+                                                                       TableKind.fiscal_summary)}}
+MAX_BLOCK = 8
+
+
+def identity_columns(table: Table) -> list[str]:
+    """The amount columns row identities are about (the expenditure side of a two-sided table)."""
+    return table.columns[1:] if table.kind == TableKind.fiscal_summary else list(table.columns)
+
+
+def identities(ctx: Context, table: Table) -> list[ColumnIdentity]:
+    """The header's identities; a column printed in rows but missing from the header (its name not
+    understood) makes every identity it could belong to unknown, so none is invented."""
+    def compute():
+        paths = identity_columns(table)
+        extra = {c.column for r in table.rows for c in r.cells if c.column not in paths and c.column != "收入/金额"}
+        if table.kind == TableKind.fiscal_summary:
+            extra = {c.column for r in table.rows if r.side == "expenditure" for c in r.cells if c.column not in paths}
+        return column_identities(table, paths + sorted(extra))
+    return ctx.once(f"identities:{id(table)}", compute)  # type: ignore[return-value]
+
+
+def _holds(values: dict[str, Decimal], ident: ColumnIdentity) -> bool:
+    parts = [values[p] for p in ident.parts if p in values]
+    total = values.get(ident.total, ZERO)
+    tolerance = STEP * max(1, sum(1 for v in parts if v))
+    return abs(total - sum(parts, ZERO)) <= tolerance
+
+
+def _all_hold(values: dict[str, Decimal], idents: list[ColumnIdentity]) -> bool:
+    return all(_holds(values, i) for i in idents)
+
+
+def find_row_shift(row: TableRow, order: list[str], idents: list[ColumnIdentity]) -> dict[str, str] | None:
+    """printed column -> column it belongs to, for the smallest run of cells whose move by one column makes
+    every identity of the row hold; None if the row adds up or no such move exists."""
+    values = {c.column: c.amount.value for c in row.cells}
+    if _all_hold(values, idents):
+        return None
+    index = {col: i for i, col in enumerate(order)}
+    allowed = {col for i in idents for col in (i.total, *i.parts)}
+    cells = sorted((c for c in row.cells if c.column in index), key=lambda c: index[c.column])
+    occupied = {index[c.column] for c in cells}
+    n = len(cells)
+    # A dropped or doubled cell moves everything after it (or before it): try the row's tail runs first,
+    # then its head runs, then any run, shortest first.
+    spans = [(i, n) for i in range(n - 1, -1, -1)] + [(0, j) for j in range(1, n)]
+    spans += [(i, i + k) for k in range(1, min(MAX_BLOCK, n) + 1) for i in range(n - k + 1)]
+    for start, end in spans:
+        block = cells[start:end]
+        if not block or len(block) > MAX_BLOCK:
+            continue
+        positions = [index[c.column] for c in block]
+        for d in (1, -1):
+            targets = [p + d for p in positions]
+            if min(targets) < 0 or max(targets) >= len(order):
+                continue
+            if any(t in occupied and t not in positions for t in targets):
+                continue
+            if any(order[t] not in allowed for t in targets):
+                continue
+            moved = dict(values)
+            for c in block:
+                moved.pop(c.column)
+            for c, t in zip(block, targets, strict=True):
+                moved[order[t]] = c.amount.value
+            if _all_hold(moved, idents):
+                return {c.column: order[t] for c, t in zip(block, targets, strict=True)}
+    return None
+
+
+def _row_shifts(ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    for table in ctx.tables:
+        rule_id = ROW_RULES.get(table.kind)
+        if rule_id is None or table.empty:
+            continue
+        idents = identities(ctx, table)
+        if not idents:
+            continue
+        order = identity_columns(table)
+        for row in table.rows:
+            if not row.cells or (table.kind == TableKind.fiscal_summary and row.side != "expenditure"):
+                continue
+            moves = find_row_shift(row, order, idents)
+            if not moves:
+                continue
+            for printed, target in moves.items():
+                ctx.moves[(id(row), printed)] = target
+            ctx.shifted_rows.add(id(row))
+            moved = [c for c in row.cells if c.column in moves]
+            what = "，".join(f"{c.amount.raw} 印在「{column_name(c.column)}」应属于「{column_name(moves[c.column])}」"
+                            for c in moved)
+            out.append(ctx.finding(rule_id, "shifted_column",
+                                   f"{table_name(table)}「{row_name(row)}」一行错列（漏印或多印一格）：{what}；"
+                                   f"移回一列后本行合计与各分项相符", [c.amount for c in row.cells],
+                                   actual=moved[0].amount.value))
+    return out
+
+
+def row_shift_findings(ctx: Context) -> list[Finding]:
+    """Computed once, before any rule reads a row by its columns."""
+    ctx.ready()
+    return ctx.cache["row_shifts"]  # type: ignore[return-value]
