@@ -24,6 +24,7 @@ run: setup
 	$(VENV)/bin/budgetqa demo
 
 test: setup
+	bash scripts/system-deps.sh
 	$(PY) -m pytest
 
 lint: setup

@@ -180,6 +180,10 @@ def load_document(path: str | Path, max_mb: float | None = None) -> LoadedText:
     return load_text_bytes(data, path, max_bytes)
 
 
+# Notes that live beside documents in a folder; skipped when walking a directory, loaded when named.
+_SIDE_FILES = {"readme", "sources", "license", "changelog", "notes"}
+
+
 def iter_input_files(paths: list[str | Path]) -> list[Path]:
     """Expand directories (recursively) into their supported files, sorted, skipping hidden files and
     folders; paths given explicitly are kept as given (a bad one is reported when it is loaded)."""
@@ -187,6 +191,7 @@ def iter_input_files(paths: list[str | Path]) -> list[Path]:
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES
+                              and f.stem.lower() not in _SIDE_FILES
                               and not any(part.startswith(".") for part in f.relative_to(p).parts)))
         else:
             out.append(p)

@@ -123,7 +123,7 @@ class Section(Record):
 
 class Finding(Record):
     rule: str
-    severity: str = Field(description="rounding | mismatch | shifted_column | malformed | missing")
+    severity: str = Field(description="info | rounding | mismatch | shifted_column | malformed | missing")
     message: str
     expected: Decimal | None = None
     actual: Decimal | None = None

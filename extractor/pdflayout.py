@@ -313,6 +313,71 @@ def table_finder_page(page: Any) -> Any:
     return visible.filter(_drawn)
 
 
+def _chunks(line: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """A line's words grouped into column chunks: a gap wider than 1.5 em separates two columns."""
+    words = sorted(line, key=lambda w: float(w["x0"]))
+    out = [[words[0]]]
+    for prev, w in zip(words, words[1:], strict=False):
+        if float(w["x0"]) - float(prev["x1"]) > 1.5 * max(_em(prev), _em(w)):
+            out.append([w])
+        else:
+            out[-1].append(w)
+    return out
+
+
+def _is_amount_chunk(chunk: list[dict[str, Any]]) -> bool:
+    return len(chunk) == 1 and bool(_AMOUNT.match(chunk[0]["text"])) and not _YEAR.match(chunk[0]["text"])
+
+
+def _tabular(line: list[dict[str, Any]]) -> bool:
+    chunks = _chunks(line)
+    return len(chunks) >= 2 and any(_is_amount_chunk(c) for c in chunks) and classify_title(join_line(line)) is None
+
+
+def unruled_tables(lines: list[list[dict[str, Any]]]) -> dict[int, str]:
+    """Tables printed without rules: runs of lines whose words fall into columns separated by wide gaps and
+    that carry amounts, plus the (at most three) multi-column header lines right above a run. Columns are
+    the gaps shared by the run's data lines (a projection of their chunks on the x axis); a header chunk
+    goes to the column its left edge falls in. Returns line index -> TSV text."""
+    out: dict[int, str] = {}
+    i = 0
+    while i < len(lines):
+        if not _tabular(lines[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and _tabular(lines[j]):
+            j += 1
+        if j - i >= 2:
+            start = i
+            while start > 0 and i - start < 3 and len(_chunks(lines[start - 1])) >= 2 \
+                    and not _META.search(join_line(lines[start - 1])) \
+                    and classify_title(join_line(lines[start - 1])) is None:
+                start -= 1
+            spans = sorted((float(min(w["x0"] for w in c)), float(max(w["x1"] for w in c)))
+                           for ln in lines[i:j] for c in _chunks(ln))
+            cols: list[list[float]] = []
+            for x0, x1 in spans:
+                if cols and x0 <= cols[-1][1]:
+                    cols[-1][1] = max(cols[-1][1], x1)
+                else:
+                    cols.append([x0, x1])
+            lefts = [c[0] for c in cols]
+            for k in range(start, j):
+                texts = [""] * len(cols)
+                for chunk in _chunks(lines[k]):
+                    x0 = float(min(w["x0"] for w in chunk))
+                    x1 = float(max(w["x1"] for w in chunk))
+                    col = next((n for n, c in enumerate(cols) if c[0] - 1 <= (x0 + x1) / 2 <= c[1] + 1), None)
+                    if col is None:
+                        col = max((n for n, left in enumerate(lefts) if left <= x0 + 1), default=0)
+                    text = join_line(chunk, cell=True)
+                    texts[col] = texts[col] + text if texts[col] else text
+                out[k] = "\t".join(texts)
+        i = j
+    return out
+
+
 def render_page(page: Any) -> tuple[list[str], int]:
     """(lines, number of characters on the visible page) for one pdfplumber page."""
     visible = table_finder_page(page)
@@ -341,7 +406,12 @@ def render_page(page: Any) -> tuple[list[str], int]:
     height = float(page.height) or 1.0
     top0 = float(page.bbox[1]) if page.bbox else 0.0
     prev: tuple[PageLine, float] | None = None
-    for line in lines:
+    unruled = unruled_tables(lines)
+    for k, line in enumerate(lines):
+        if k in unruled:
+            items.append(PageLine(min(float(w["top"]) for w in line), unruled[k], table=True))
+            prev = None
+            continue
         text = join_line(line)
         top = min(float(w["top"]) for w in line)
         bottom = max(float(w["bottom"]) for w in line)

@@ -252,7 +252,15 @@ class _Builder:
         provs = [p for p in provs if p.char_end > p.char_start]
         if not provs:
             return None
-        return min(p.char_start for p in provs), max(p.char_end for p in provs)
+        start, end = min(p.char_start for p in provs), max(p.char_end for p in provs)
+        # the code has no provenance of its own: take it in when it is printed before the label on the line
+        first = (row.code_raw or row.code).split()[:1]
+        if first:
+            line_start = self.text.rfind("\n", 0, start) + 1
+            found = self.text.find(first[0], line_start, start)
+            if found >= 0:
+                start = found
+        return start, end
 
     def _summary(self, table: Table, title: str, unit: str, header_lines: list[_Line],
                  rows: list[TableRow]) -> None:

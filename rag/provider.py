@@ -332,3 +332,69 @@ def _json_mode_call(client: Any, convo: list[dict[str, Any]], schema: type[BaseM
     raw = client.chat.completions.with_raw_response.create(
         model=model, messages=msgs, response_format={"type": "json_object"}, **extra)
     return raw.http_response.json()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Tool-calling chat (the QA agent): a langchain ChatOpenAI on the configured endpoint, and its failures
+# classified so the agent can fall back without knowing the SDK's exception types.
+# ---------------------------------------------------------------------------------------------------------
+
+class ChatFailure(LLMError):
+    """A chat request that failed. `kind`: timeout | rate_limit | server | connection | auth | rejected |
+    malformed."""
+
+    def __init__(self, message: str, *, kind: str, path: str, hint: str | None = None):
+        super().__init__(message, path=path, hint=hint)
+        self.kind = kind
+
+
+def make_chat_model(settings: Settings | None = None, *, model: str | None = None, timeout_s: float | None = None,
+                    max_retries: int | None = None, temperature: float | None = 0.0) -> Any:
+    """A `langchain_openai.ChatOpenAI` on OPENAI_BASE_URL (chat completions API, not the Responses API, which
+    OpenAI-compatible servers such as vLLM, Ollama or DeepSeek do not offer). The SDK underneath retries
+    429/5xx/timeouts with backoff `max_retries` times. The key is passed explicitly (never read from the
+    environment behind the settings' back) and kept as a SecretStr by langchain."""
+    from langchain_openai import ChatOpenAI
+
+    settings = settings or get_settings()
+    name = model or settings.llm_model
+    if not name:
+        raise ConfigError("no chat model configured", hint="set BUDGETQA_LLM_MODEL")
+    key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
+    if not key and not settings.openai_base_url:
+        raise ConfigError("no OpenAI-compatible endpoint configured",
+                          hint="set OPENAI_BASE_URL (and OPENAI_API_KEY if the server needs one)")
+    kwargs: dict[str, Any] = {} if temperature is None else {"temperature": temperature}
+    return ChatOpenAI(
+        model=name, api_key=key or _PLACEHOLDER_KEY, base_url=settings.openai_base_url,
+        timeout=settings.llm_timeout_s if timeout_s is None else timeout_s,
+        max_retries=settings.llm_max_retries if max_retries is None else max_retries,
+        use_responses_api=False, **kwargs)
+
+
+def chat_failure(exc: BaseException, settings: Settings | None = None, what: str = "chat request") -> ChatFailure:
+    """Any exception out of a ChatOpenAI call as a `ChatFailure` naming the endpoint (never the key).
+    A body that is not JSON, or JSON that is not a chat completion, comes out of langchain as a
+    JSONDecodeError / TypeError / IndexError / KeyError: all `malformed`."""
+    import openai
+
+    settings = settings or get_settings()
+    where = endpoint_name(settings)
+    if isinstance(exc, openai.APITimeoutError):
+        kind = "timeout"
+    elif isinstance(exc, openai.APIConnectionError):
+        kind = "connection"
+    elif isinstance(exc, openai.RateLimitError):
+        kind = "rate_limit"
+    elif isinstance(exc, openai.APIStatusError) and exc.status_code in (401, 403):
+        kind = "auth"
+    elif isinstance(exc, openai.APIStatusError) and exc.status_code >= 500:
+        kind = "server"
+    elif isinstance(exc, openai.APIStatusError):
+        kind = "rejected"   # 400/404/422: the server refused the request (model name, tools unsupported …)
+    else:
+        kind = "malformed"
+    if isinstance(exc, Exception):
+        base = _failure(exc, settings, what)
+        return ChatFailure(base.reason, kind=kind, path=where, hint=base.hint)
+    return ChatFailure(f"{what} failed ({type(exc).__name__})", kind=kind, path=where)

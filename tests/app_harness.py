@@ -27,11 +27,7 @@ def build_sample_store(root: Path) -> Path:
     """The samples ingested into `root` through the same code path as `budgetqa demo`."""
     from ui.commands.demo import ensure_samples
 
-    os.environ["BUDGETQA_HOME"] = str(root)
-    try:
-        ensure_samples(SAMPLES, root)
-    finally:
-        os.environ.pop("BUDGETQA_HOME", None)
+    ensure_samples(SAMPLES, root)
     return root
 
 

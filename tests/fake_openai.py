@@ -9,6 +9,7 @@
         ...
         server.requests                                # [(method, path, json body, headers)], in order
                                                        # (header names lower-cased)
+        server.reset()                                 # empty script, no default, no requests
 
 Queued replies are served in order whatever the path; with an empty queue the default handler answers
 (or a 500 explaining that nothing was scripted)."""
@@ -108,6 +109,13 @@ class FakeOpenAI:
     @property
     def pending(self) -> int:
         return len(self._queue)
+
+    def reset(self) -> None:
+        """Forget the script, the default handler and the recorded requests (one server, many tests)."""
+        with self._lock:
+            self._queue.clear()
+            self.requests.clear()
+        self._default = None
 
     # --------------------------------------------------------------------- lifecycle
 

@@ -74,12 +74,17 @@ def _pick(pg, selector: str, text: str) -> None:
     pg.get_by_role("option", name=re.compile(re.escape(text))).first.click()
 
 
-def _department(app) -> tuple[str, int]:
+def _first_doc(app) -> tuple[str, str, int, str]:
+    """(doc_id, department, year, source) of the first sample by file name."""
     from ui.app.adapters import short_department
 
     catalog = app.budgetqa_service.catalog(fresh=True)
-    e = sorted(catalog.values(), key=lambda e: e["source"])[0]
-    return short_department(e["department"]), e["year"]
+    doc_id, e = sorted(catalog.items(), key=lambda kv: kv[1]["source"])[0]
+    return doc_id, short_department(e["department"]), e["year"], e["source"]
+
+
+def _department(app) -> tuple[str, int]:
+    return _first_doc(app)[1:3]
 
 
 def test_ask_shows_answer_with_citation_and_badge(page, app_url):
@@ -160,16 +165,17 @@ def test_data_tab_shows_tables_and_charts(page, app_url):
 
 
 def test_checks_tab_links_a_value_to_its_place(page, app_url):
-    dept, year = _department(app_url[1])
+    doc_id, dept, year, source = _first_doc(app_url[1])
     _tab(page, "核查")
     _pick(page, "#bqa-chk-doc", f"{dept} · {year}")
-    chip = page.locator("#bqa-findings [data-finding]").first
+    chip = page.locator(f"#bqa-findings [data-doc='{doc_id}'] [data-finding]").first  # this document's list
     chip.wait_for(timeout=WAIT)
     value = chip.inner_text().split(" · ")[0]
     chip.click()
     mark = page.locator("#bqa-chk-source mark.bqa-focus")
     mark.wait_for(timeout=WAIT)
     assert mark.inner_text().replace(",", "") == value.replace(",", "")
+    assert page.locator("#bqa-chk-source .bqa-src-title").inner_text() == source
     page.screenshot(path=str(ARTIFACTS / "app-checks.png"), full_page=True)
 
 

@@ -379,6 +379,7 @@ def cli_env(server, tmp_path, monkeypatch):
     monkeypatch.setenv("BUDGETQA_HOME", str(tmp_path / "store"))
     monkeypatch.setenv("BUDGETQA_LLM_MAX_RETRIES", "0")
     monkeypatch.setenv("BUDGETQA_LLM_TIMEOUT_S", "0.5")
+    monkeypatch.setenv("BUDGETQA_LLM_CONCURRENCY", "4")
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
@@ -513,3 +514,32 @@ def test_llm_values_go_through_the_numeric_checks(server, tmp_path, loaded, monk
     out = apply_llm(doc, data.text, llm_for(server, tmp_path))
     assert seen == [["8"]]                                   # run once, over the document with the LLM value
     assert [f.message for f in out.findings if f.rule == "narrative.table"] == ["培训次数与表不符"]
+
+
+def test_cache_is_keyed_by_model_and_content(server, tmp_path, loaded):
+    data, doc = loaded
+    server.set_default(router(content([TRAINING]), content()))
+    apply_llm(doc, data.text, llm_for(server, tmp_path))
+    assert len(server.requests) == 2
+    apply_llm(doc, data.text, llm_for(server, tmp_path, llm_model="another-model"))
+    assert len(server.requests) == 4                         # another model: asked again
+    changed = data.text.replace("举办业务培训8场", "举办业务培训9场")
+    apply_llm(extract_text(type(data)(**{**data.__dict__, "text": changed})), changed, llm_for(server, tmp_path))
+    assert len(server.requests) == 5                         # the changed section only; the table chunk is cached
+
+
+def test_cli_writes_documents_in_input_order_while_llm_calls_overlap(server, cli_env, tmp_path, capsys):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    (folder / "a_slow.txt").write_text(DOC, encoding="utf-8")
+    (folder / "b_fast.txt").write_text(DOC.replace("举办业务培训8场", "举办业务培训9场"), encoding="utf-8")
+
+    def handle(path, body):
+        if "8场" in body["messages"][-1]["content"]:
+            time.sleep(0.4)                       # the first document's answer comes last
+        return reply(content())
+
+    server.set_default(handle)
+    assert run_cli("extract", str(folder), "-o", str(tmp_path / "out"), "--llm", "--format", "jsonl") == 0
+    lines = (tmp_path / "out" / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["source"] for x in lines] == ["a_slow.txt", "b_fast.txt"]

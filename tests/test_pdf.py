@@ -336,3 +336,66 @@ def test_same_pdf_same_doc_id():
     a = load_pdf_bytes(data, Path("a.pdf"))
     b = load_pdf_bytes(data, Path("b.pdf"))
     assert a.doc_id == b.doc_id and a.text == b.text
+
+
+# ---- the QA cases over these PDFs: every expected number is printed in its source -------------------------
+
+def _printed_forms(value: str) -> set[str]:
+    whole, _, frac = value.partition(".")
+    grouped = f"{int(whole):,}" + (f".{frac}" if frac else "")
+    return {value, grouped}
+
+
+def test_qa_realdocs_numbers_are_printed(real_docs):
+    import json
+
+    cases = [json.loads(line) for line in
+             (ROOT / "evals" / "fixtures" / "qa_realdocs.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    assert len(cases) >= 30 and len({c["id"] for c in cases}) == len(cases)
+    for case in cases:
+        assert all(src in real_docs for src in case["expected_sources"]), case["id"]
+        assert case["abstain"] == (not case["expected_numbers"])
+        for num in case["expected_numbers"]:
+            texts = [real_docs[src][1].text for src in case["expected_sources"]]
+            assert any(form in text for form in _printed_forms(num["value"]) for text in texts), (case["id"], num)
+            assert num["unit"] in ("元", "万元")
+
+
+# ---- a table printed without rules: columns from the gaps its rows share ----------------------------------
+
+def unruled_pdf() -> bytes:
+    pdf = Pdf()
+    p = pdf.page()
+    p.text(150, 50, "某某局2027年一般公共预算支出预算表", 12)
+    p.text(40, 80, "部门：某某局")
+    p.text(440, 80, "单位：万元")
+    p.text(40, 110, "科目编码")
+    p.text(130, 110, "科目名称")
+    p.text(330, 110, "合计")
+    p.text(430, 110, "基本支出")
+    rows = [("201", "一般公共服务支出", "120.50", "100.00"), ("20101", "人大事务", "120.50", "100.00"),
+            ("2010101", "行政运行", "100.00", "100.00"), ("2010102", "一般行政管理事务", "20.50", "")]
+    for i, (code, name, total, basic) in enumerate(rows):
+        top = 130 + 18 * i
+        p.text(40, top, code, 8)
+        p.text(130, top, name, 9)
+        p.text_right(380, top, total, 8)
+        if basic:
+            p.text_right(490, top, basic, 8)
+    p.text(40, 230, "注：本表金额保留两位小数。")
+    return pdf.bytes()
+
+
+def test_unruled_table_columns_from_gaps():
+    loaded = load_pdf_bytes(unruled_pdf(), Path("unruled.pdf"))
+    doc = extract_text(loaded)
+    lines = loaded.text.split("\n")
+    assert "2010102\t一般行政管理事务\t20.50\t" in lines
+    assert "科目编码\t科目名称\t合计\t基本支出" in lines
+    table = doc.table(TableKind.gp_expenditure)
+    assert table is not None
+    by_code = {r.code: r for r in table.rows}
+    assert by_code["2010101"].get("total").amount.value == Decimal("100.00")
+    assert by_code["201"].get("basic").amount.value == Decimal("100.00")
+    assert by_code["2010102"].get("basic") is None
+    assert _check_spans(loaded.text, doc) == 7

@@ -231,24 +231,39 @@ def contradicted_by_peer(qualifier: str, peers: list[str], before: str) -> str |
             continue
         if _last_subject_at(qualifier_pattern(peer), before) > own:
             return f"这里说的是“{peer}”，不是“{qualifier}”"
-    pos, word = _last_vocabulary_subject(before)
-    if pos > own:
-        return f"这里说的是“{word}”，不是“{qualifier}”"
+    pos, hit = last_vocabulary_subject(before)
+    if hit is not None and pos > own:
+        return f"这里说的是“{R.subject_word(hit)}”，不是“{qualifier}”"
     return None
 
 
-def _last_vocabulary_subject(before: str) -> tuple[int, str]:
-    """The last subject the budget vocabulary names in a stated clause of `before` (end, word)."""
-    found, pos, ctx = (-1, ""), 0, R.Context()
+def last_vocabulary_subject(before: str) -> tuple[int, R.Hit | None]:
+    """The last subject the budget vocabulary names in a stated clause of `before` (end, hit)."""
+    found: tuple[int, R.Hit | None] = (-1, None)
+    pos, ctx = 0, R.Context()
     for m in list(_CLAUSE_END.finditer(before)) + [None]:
         end = m.start() if m else len(before)
         clause = before[pos:end]
         if _STATED.search(clause):
             hits = R.classify(clause, "money", "", ctx, explicit_only=True)
             if hits:
-                found = (end, R.subject_word(hits[-1]))
+                found = (end, hits[-1])
         pos = m.end() if m else end
     return found
+
+
+def change_name_conflict(name: str, before: str) -> str | None:
+    """A change or reason named for a subject (total_change_reason, sangong_change …) must be about the
+    subject the vocabulary finds last before it; the generic change_reason is not checked."""
+    if "change" not in name or name == "change_reason":
+        return None
+    _, hit = last_vocabulary_subject(before)
+    if hit is None:
+        return None
+    expected = R.change_names(hit.name, hit.qualifier)
+    if name not in expected:
+        return f"这里是“{R.subject_word(hit)}”的增减（{expected[0]} …），不是 {name}"
+    return None
 
 
 _STATED = re.compile(r"\d|增加|减少|增长|下降|持平|无变化|相比")
@@ -265,3 +280,24 @@ def _last_subject_at(pattern: re.Pattern[str], s: str) -> int:
     return last
 
 
+
+
+_COUNT = re.compile(r"(\d+|[一二两三四五六七八九十]+)个([\u4e00-\u9fff()]{0,12})")
+LIST_NAMES = {"internal_divisions", "secondary_units"}
+
+
+def list_name_conflict(name: str, before: str) -> str | None:
+    """A list of names (科室, 二级机构) belongs to the count printed last before it."""
+    if name not in LIST_NAMES:
+        return None
+    counts = list(_COUNT.finditer(before))
+    if not counts:
+        return None
+    m = counts[-1]
+    seps = [c.end() for c in _CLAUSE_END.finditer(before, 0, m.start())]
+    label = before[max([0] + seps):m.start()]
+    tail = re.split(r"[和及与]", m.group(2))[0]
+    hits = R.classify(label, "count", tail, R.Context())
+    if hits and not any(compatible(h.name, name) for h in hits):
+        return f"这份名单属于“{m.group(0)}”（{hits[0].name}），不是 {name}"
+    return None

@@ -18,8 +18,10 @@ from .. import narrative_rules as R
 from ..numbers import NUMBER_IN_TEXT_RE, fold_width, parse_amount
 from .binding import (
     LABEL_QUALIFIED,
+    change_name_conflict,
     check_binding,
     contradicted_by_peer,
+    list_name_conflict,
     norm_label,
     qualifier_pattern,
     unit_kind,
@@ -148,6 +150,7 @@ def ground_fact(item: LLMFact, text: str, index: NormIndex,
 
 
 _DUTIES = re.compile(r"职责|职能")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 _ABSENCE = re.compile(r"不存在|没有|无|未")
@@ -185,7 +188,8 @@ def ground_text(item: LLMText, text: str, index: NormIndex,
         if not item.name.endswith("reason") and R.REASON.search(before[-8:]):
             why = f"“{body[:20]}”是一条原因，不是 {item.name}"
             continue
-        reason = contradicted_by_peer(item.qualifier, peers or [], _context(text, index, qs))
+        reason = contradicted_by_peer(item.qualifier, peers or [], before) or change_name_conflict(item.name, before) \
+            or list_name_conflict(item.name, before)
         if reason:
             why = reason
             continue
@@ -208,8 +212,8 @@ def ground_row(item: LLMTableRow, text: str, index: NormIndex) -> tuple[Grounded
     why = "数值不在引文中"
     for qs, qe in spans:
         body = norm_label(text[qs:qe])
-        if item.label and norm_label(item.label) not in body:
-            why = "行标签不在引文中"
+        if item.label and norm_label(item.label) not in body or not item.label and _CJK.search(body):
+            why = "行标签不在引文中" if item.label else "行有文字标签，回复却没有"
             continue
         if item.code and re.sub(r"\D", "", item.code) not in re.sub(r"\D", "", text[qs:qe]):
             why = "编码不在引文中"

@@ -70,6 +70,7 @@ class Reconciler:
         self.model = model
         self.out = Outcome()
         self.taken: set[tuple[int, int]] = set()   # spans LLM items agreed on (not added, but read)
+        self.llm_cells: dict[tuple[int, int], tuple[TableRow, Cell]] = {}
 
     # ---- facts ----------------------------------------------------------------------------------------
     def _pick(self, candidates: list[Grounded]) -> Grounded:
@@ -166,6 +167,14 @@ class Reconciler:
         known = {norm_label(p) for p in table.columns} | {norm_label(p.rsplit("/", 1)[-1]) for p in table.columns}
         target: TableRow | None = None
         for gc in cells:
+            if gc.span in self.llm_cells:                 # another item of the reply read this number
+                other_row, other = self.llm_cells[gc.span]
+                if other_row.label == item.label and norm_label(other.column) == norm_label(gc.column):
+                    self.out.agreed += 1
+                else:
+                    self._disagree(f"{table.title}：两个 LLM 行都读了 {other.amount.raw}（“{other_row.label}”"
+                                   f"与“{item.label}”）；保留先读到的", [other.amount])
+                continue
             rc = rule_cells.get(gc.span)
             if rc is not None:
                 if norm_label(rc.column) == norm_label(gc.column) or \
@@ -185,7 +194,9 @@ class Reconciler:
             locator = f"{table.title} / {item.label} / {gc.column}"
             amount = Amount(value=gc.value, unit=table.unit or self.doc.unit, raw=self.text[gc.span[0]:gc.span[1]],
                             prov=self.ref.span(*gc.span, locator))
-            target.cells.append(Cell(column=gc.column, amount=amount, method=self.method))
+            cell = Cell(column=gc.column, amount=amount, method=self.method)
+            target.cells.append(cell)
+            self.llm_cells[gc.span] = (target, cell)
             self.out.accepted += 1
             self.out.added_spans.add(gc.span)
 

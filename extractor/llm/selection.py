@@ -54,6 +54,14 @@ class Chunk:
         return "；".join(paths)
 
     @property
+    def short_where(self) -> str:
+        """For messages: the first section, and how many more the chunk spans."""
+        if self.kind == "table":
+            return self.where
+        paths = list(dict.fromkeys(e.section or "（正文）" for e in self.excerpts))
+        return paths[0] if len(paths) == 1 else f"{paths[0]} 等 {len(paths)} 节"
+
+    @property
     def size(self) -> int:
         return sum(e.end - e.start for e in self.excerpts)
 

@@ -82,7 +82,7 @@ def _run_chunk(chunk: Chunk, doc: BudgetDocument, text: str, llm: StructuredLLM,
         result.items = {"facts": list(parsed.facts), "texts": list(parsed.texts), "rows": list(parsed.rows)}
     except InvalidOutput as exc:
         result.usage = exc.usage
-        result.items, result.findings = salvage(exc.raw, chunk.where, llm.model)
+        result.items, result.findings = salvage(exc.raw, chunk.short_where, llm.model)
     except LLMError as exc:
         stop.set()  # the endpoint is failing: do not hammer it with the remaining chunks
         result.error = str(exc)
@@ -172,7 +172,7 @@ def apply_llm(doc: BudgetDocument, text: str, llm: StructuredLLM, *, page_starts
 def _ungrounded(chunk: Chunk, name: str, qualifier: str, value: str | None, quote: str, why: str) -> Finding:
     what = f"{name}{f'（{qualifier}）' if qualifier else ''}{f' = {value}' if value is not None else ''}"
     return finding("llm_ungrounded", "malformed",
-                   f"{chunk.where}：LLM 项 {what} 已舍弃：{why}（引文“{quote[:60]}”）")
+                   f"{chunk.short_where}：LLM 项 {what} 已舍弃：{why}（引文“{quote[:60]}”）")
 
 
 def summary_line(usages: list[LLMUsage]) -> str:

@@ -139,11 +139,23 @@ def _econ_parts(cells) -> tuple[str, str]:
     return "".join(digits(c.text) for _, c in cells), raw
 
 
+def _pad_kuan(texts):
+    """A 款 code printed without its leading zero ('301' | '2' | 津贴补贴, a spreadsheet dropping the 0) is
+    read as 02 when it stands in its own cell right after a 3-digit 类 code."""
+    out = list(texts)
+    for i in range(1, len(out)):
+        (j, c), (_, prev) = out[i], out[i - 1]
+        if len(c.text) == 1 and c.text.isdigit() and re.fullmatch(r"\d{3}", prev.text):
+            out[i] = (j, GridCell("0" + c.text, c.start, c.end))
+    return out
+
+
 def _economic(tr: TableRow, texts, state: RowState) -> None:
     # 部门预算支出经济分类 codes are 3xx, 政府预算支出经济分类 codes 5xx: the first 5xx code starts the second half
     split = next((i for i, (_j, c) in enumerate(texts)
                   if is_code(c.text) and _ECON_GOV.match(digits(c.text))), len(texts))
     dept, gov = texts[:split], texts[split:]
+    dept = _pad_kuan(dept)
     d_codes = [(j, c) for j, c in dept if is_code(c.text)]
     d_words = [(j, c) for j, c in dept if not is_code(c.text)]
     g_codes = [(j, c) for j, c in gov if is_code(c.text)]

@@ -1,7 +1,9 @@
-"""The offline QA engine: `Engine(documents).answer(question, conversation_id)` -> `Answer`.
+"""The QA engine: `Engine(documents).answer(question, conversation_id)` -> `Answer`.
 
 Built once from extracted records (and their source texts when known) — directly from documents, or from a
-store directory (`records/<doc_id>.json`, as `rag.store` writes them) — then answers in milliseconds."""
+store directory (`records/<doc_id>.json`, as `rag.store` writes them) — then answers in milliseconds.
+With `llm=True` (an OpenAI-compatible endpoint configured) a tool-calling agent (rag.qa.agent) answers
+instead, over the same records; the offline answer is its fallback."""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from extractor.errors import StoreError
+from extractor.errors import ConfigError, StoreError
 from extractor.models import BudgetDocument
+from extractor.settings import Settings
 
 from .conversation import Conversations, merge
 from .corpus import Corpus
@@ -26,20 +29,41 @@ from .view import DocView
 
 log = logging.getLogger(__name__)
 INGEST_HINT = "run `budgetqa ingest data/samples` first (or ingest your own files), or pass --store DIR"
+LLM_HINT = "set OPENAI_BASE_URL (and OPENAI_API_KEY if the server needs one) and BUDGETQA_LLM_MODEL"
 
 
 class Engine:
     def __init__(self, documents: Iterable[BudgetDocument], texts: dict[str, str] | None = None,
-                 retriever: Any = None, search: PassageSearch | None = None):
+                 retriever: Any = None, search: PassageSearch | None = None, *, llm: bool = False,
+                 settings: Settings | None = None, chat: Any = None):
         texts = texts or {}
         self.views = [DocView(d, texts.get(d.doc_id)) for d in documents]
         self.corpus = Corpus(self.views)
         self.search: PassageSearch = search or (RetrieverSearch(retriever) if retriever is not None else SentenceSearch())
         self.conversations = Conversations()
+        self.agent: Any = None
+        if llm:
+            self.enable_llm(settings, chat=chat)
+
+    def enable_llm(self, settings: Settings | None = None, *, chat: Any = None) -> None:
+        """Answer with the LLM agent from now on (`chat`: a langchain chat model, else the configured one)."""
+        from extractor.settings import get_settings
+
+        from .agent import LLMAgent
+
+        settings = settings or get_settings()
+        if chat is None and not settings.llm_configured:
+            raise ConfigError("the LLM mode needs an OpenAI-compatible endpoint and a model", hint=LLM_HINT)
+        self.agent = LLMAgent(self, settings, chat=chat)
+
+    @property
+    def mode(self) -> str:
+        return self.agent.mode if self.agent is not None else "offline"
 
     # ---- loading -------------------------------------------------------------------------------------
     @classmethod
-    def from_store(cls, store_dir: str | Path, retriever: bool = False) -> Engine:
+    def from_store(cls, store_dir: str | Path, retriever: bool = False, *, llm: bool = False,
+                   settings: Settings | None = None) -> Engine:
         """Load every committed record of a store. A store without records is a user error with the fix."""
         root = Path(store_dir)
         records = root / "records"
@@ -60,6 +84,8 @@ class Engine:
         if retriever:
             # the hybrid retriever opens Chroma; only a question the records cannot answer needs it
             engine.search = RetrieverSearch(lambda: _open_retriever(root), fallback=engine.search)
+        if llm:
+            engine.enable_llm(settings)
         return engine
 
     @classmethod
@@ -78,6 +104,23 @@ class Engine:
 
     # ---- answering -----------------------------------------------------------------------------------
     def answer(self, question: str, conversation_id: str | None = None, qid: str | None = None) -> Answer:
+        """The LLM agent's answer when enabled (the offline answer, computed first, keeps the conversation's
+        state and is the fallback), else the offline engine's."""
+        t0 = time.perf_counter()
+        ans = self.offline_answer(question, conversation_id, qid)
+        if self.agent is None or not (question or "").strip():
+            return ans
+        ans = self.agent.answer(question.strip(), conversation_id, qid, ans)
+        ans.latency_ms = int(round((time.perf_counter() - t0) * 1000))
+        return ans
+
+    def replay(self, question: str, conversation_id: str | None) -> None:
+        """An earlier turn of a conversation, restored without asking the LLM again."""
+        self.offline_answer(question, conversation_id)
+        if self.agent is not None:
+            self.agent.remember(conversation_id, question)
+
+    def offline_answer(self, question: str, conversation_id: str | None = None, qid: str | None = None) -> Answer:
         t0 = time.perf_counter()
         question = (question or "").strip()
         if not question:
@@ -120,9 +163,11 @@ def store_dir(store: str | Path | None) -> Path:
     return Path(store) if store else Path(get_settings().home)
 
 
-def answer_batch(items: Iterable[dict[str, Any]], *, store: str | Path | None = None) -> list[Answer]:
-    """`budgetqa ask --batch` as a function (the eval runner's entry point): the store is loaded once."""
-    engine = Engine.from_store(store_dir(store), retriever=True)
+def answer_batch(items: Iterable[dict[str, Any]], *, store: str | Path | None = None, llm: bool = False,
+                 settings: Settings | None = None) -> list[Answer]:
+    """`budgetqa ask --batch` as a function (the eval runner's entry point): the store is loaded once.
+    `llm`: answer with the LLM agent on the configured endpoint (offline fallback per question)."""
+    engine = Engine.from_store(store_dir(store), retriever=True, llm=llm, settings=settings)
     return list(engine.batch(items))
 
 

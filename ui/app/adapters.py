@@ -381,7 +381,7 @@ def _sorted_findings(findings: Sequence[Any]) -> list[tuple[int, dict[str, Any]]
     return sorted(fs, key=lambda x: (rank.get(str(x[1].get("severity")), len(rank)), x[0]))
 
 
-def findings_html(findings: Sequence[Any]) -> str:
+def findings_html(findings: Sequence[Any], doc_id: str = "") -> str:
     """Findings, most serious first: severity, message, expected/actual/difference, and each involved value
     as a chip that opens its place in the source (data-finding="<finding>-<value>")."""
     items = _sorted_findings(findings)
@@ -406,7 +406,7 @@ def findings_html(findings: Sequence[Any]) -> str:
             f'<code>{escape_html(f.get("rule") or "")}</code> {escape_html(f.get("message") or "")}'
             + (f'<div class="bqa-nums">{"；".join(nums)}</div>' if nums else "")
             + (f'<div class="bqa-chips">{"".join(chips)}</div>' if chips else "") + "</div>")
-    return '<div class="bqa-findings">' + "".join(rows) + "</div>"
+    return f'<div class="bqa-findings" data-doc="{escape_html(doc_id)}">' + "".join(rows) + "</div>"
 
 
 def parse_finding_key(key: Any) -> tuple[int, int] | None:

@@ -316,7 +316,7 @@ def build_app(store: str | Path | None = None, settings: Settings | None = None,
                 return "", A.findings_html([]), A.empty_source_html()
             doc = svc.document(doc_id)
             return (A.escape_md(A.findings_summary(doc.findings)) + "　点击数值可查看它在原文中的位置。",
-                    A.findings_html(doc.findings), A.empty_source_html())
+                    A.findings_html(doc.findings, doc_id), A.empty_source_html())
 
         @guarded
         def on_pick(doc_id: str | None, evt: gr.EventData) -> str:

@@ -1,5 +1,5 @@
-"""budgetqa ask "QUESTION" [--json] [--store DIR] [--conversation ID]
-budgetqa ask --batch FILE.jsonl [--json] [--store DIR]"""
+"""budgetqa ask "QUESTION" [--json] [--store DIR] [--conversation ID] [--llm | --offline]
+budgetqa ask --batch FILE.jsonl [--json] [--store DIR] [--llm | --offline]"""
 
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("ask", help=HELP, description=(
         "Answer questions about the ingested budget documents in Chinese, citing the exact table cell or "
         "sentence and marking every number verified / computed (formula shown) / unverified. Offline: no "
-        "LLM is needed. --batch reads JSON lines {\"id\", \"q\", \"conversation\"}; lines sharing a "
+        "LLM is needed; with OPENAI_BASE_URL / OPENAI_API_KEY and BUDGETQA_LLM_MODEL set (or --llm) a "
+        "tool-calling LLM agent answers, its numbers checked by the same verifier, the offline engine its "
+        "fallback. --batch reads JSON lines {\"id\", \"q\", \"conversation\"}; lines sharing a "
         "conversation are successive turns, in file order; one answer is printed per line, in order."))
     p.add_argument("question", nargs="?", help="the question (omit with --batch)")
     p.add_argument("--json", action="store_true", help="print the answer contract as JSON (one object per line)")
@@ -29,6 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="continue conversation ID: follow-ups such as “那项目支出呢？” resolve against its earlier "
                         "turns (kept in the store directory)")
     p.add_argument("--batch", type=Path, metavar="FILE.jsonl", help="answer every line of a JSONL file")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--llm", action="store_true",
+                      help="answer with the LLM agent (needs OPENAI_BASE_URL or OPENAI_API_KEY, and "
+                           "BUDGETQA_LLM_MODEL); the default when they are set")
+    mode.add_argument("--offline", action="store_true", help="answer with the offline engine even if an LLM is set")
     return p
 
 
@@ -57,6 +64,7 @@ def read_batch(path: Path) -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from extractor.settings import get_settings
     from rag.qa.engine import Engine, store_dir
 
     if args.batch and args.question:
@@ -65,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
         raise BudgetQAError("no question given", hint='budgetqa ask "驻京联络处2024年收入总计是多少？" or --batch FILE.jsonl')
     items = read_batch(args.batch) if args.batch else None
     root = store_dir(args.store)
-    engine = Engine.from_store(root, retriever=True)
+    settings = get_settings()
+    use_llm = bool(getattr(args, "llm", False)) or (settings.llm_configured and not getattr(args, "offline", False))
+    engine = Engine.from_store(root, retriever=True, llm=use_llm, settings=settings)
     if items is not None:
         for answer in engine.batch(items):
             _print(answer, args.json)
@@ -73,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     cid = args.conversation
     history = _history(root, cid)
     for earlier in history:   # replay the conversation so that the follow-up resolves against it
-        engine.answer(earlier, cid)
+        engine.replay(earlier, cid)
     answer = engine.answer(args.question, cid)
     if cid:
         _save_history(root, cid, history + [args.question])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from extractor.batch import extract_many
@@ -75,23 +77,38 @@ def run(args: argparse.Namespace) -> int:
     ok = failed = 0
     workers = args.workers or settings.workers
     usages = []
-    with progress(len(files), "extract") as advance:
-        for outcome in extract_many(files, workers, shape="document" if llm else writer.shape):
-            advance()
-            if outcome.error:
-                failed += 1
-                print(f"error: {outcome.error}", file=sys.stderr)
-                continue
-            if llm is not None:
-                doc, warning = _llm_stage(outcome, llm)
-                if warning:
-                    print(f"warning: {warning}", file=sys.stderr)
-                if doc.llm_usage is not None:
-                    usages.append(doc.llm_usage)
-                writer.add(doc)
-            else:
-                writer.add_outcome(outcome)
-            ok += 1
+    pending: deque = deque()   # LLM stages in flight, written in input order
+
+    def finish(future) -> None:
+        doc, warning = future.result()
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+        if doc.llm_usage is not None:
+            usages.append(doc.llm_usage)
+        writer.add(doc)
+
+    pool = ThreadPoolExecutor(max_workers=llm.concurrency) if llm is not None else None
+    try:
+        with progress(len(files), "extract") as advance:
+            for outcome in extract_many(files, workers, shape="document" if llm else writer.shape):
+                advance()
+                if outcome.error:
+                    failed += 1
+                    print(f"error: {outcome.error}", file=sys.stderr)
+                    continue
+                ok += 1
+                if pool is None:
+                    writer.add_outcome(outcome)
+                    continue
+                # documents overlap their LLM requests (the provider's semaphore bounds the total)
+                pending.append(pool.submit(_llm_stage, outcome, llm))
+                while len(pending) > 2 * llm.concurrency or pending and pending[0].done():
+                    finish(pending.popleft())
+            while pending:
+                finish(pending.popleft())
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
     written = writer.close()
     print(f"extracted {ok} document(s), {failed} failed -> {args.out} ({args.format}, {len(written)} file(s))")
     if llm is not None:
