@@ -14,6 +14,7 @@ import threading
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -81,7 +82,6 @@ def _tokenizer():
 
 def tokenize(text: str) -> list[str]:
     """Index-side tokens: numbers and codes whole, Chinese by jieba's search mode (words and sub-words)."""
-    tok = _tokenizer()
     out: list[str] = []
     # quote marks split terms: “三公”经费 must index like 三公经费
     for m in _TOKEN_RE.finditer(_QUOTES.sub("", fold_width(text).lower())):
@@ -89,8 +89,14 @@ def tokenize(text: str) -> list[str]:
         if piece[0].isdigit() or piece.isascii():
             out.append(piece)
             continue
-        out.extend(w for w in tok.cut_for_search(piece) if w not in STOPWORDS)
+        out.extend(_cut(piece))
     return out
+
+
+@lru_cache(maxsize=262_144)
+def _cut(piece: str) -> tuple[str, ...]:
+    # chunks repeat department names, table titles, labels and headers: each run is cut once
+    return tuple(w for w in _tokenizer().cut_for_search(piece) if w not in STOPWORDS)
 
 
 def query_tokens(text: str) -> list[str]:

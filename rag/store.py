@@ -49,10 +49,13 @@ def _chroma_settings() -> Any:
 
 
 def _write_json(path: Path, data: Any, *, durable: bool = True) -> None:
-    """Atomic write: a reader (or a crash) sees the old file or the new one, never half of one."""
+    """Atomic write: a reader (or a crash) sees the old file or the new one, never half of one.
+    `data` may be pre-encoded JSON text (str)."""
     tmp = path.with_name(path.name + ".tmp")
+    # json.dumps runs the C encoder in one shot; json.dump would stream through the Python one
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False, separators=(",", ":"))
     with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        fh.write(payload)
         if durable:
             fh.flush()
             os.fsync(fh.fileno())
@@ -409,9 +412,11 @@ class Store:
                       "department": doc.department, "region": doc.region, "year": doc.year, "doc_kind": doc.kind,
                       "embedding": self.embedding.identity, "n_chunks": len(item.chunks),
                       "n_values": item.n_values, "replaces": replaces[doc.doc_id], "ingested_at": now,
-                      "document": doc.model_dump(mode="json"), "text": item.text}
+                      "text": item.text}
+            head = json.dumps(record, ensure_ascii=False, separators=(",", ":"))
             record_path = self.records_dir / f"{doc.doc_id}.json"
-            _write_json(record_path, record)
+            # the document is serialised by pydantic's own (fast) encoder and spliced in
+            _write_json(record_path, f'{head[:-1]},"document":{doc.model_dump_json()}}}')
             st = record_path.stat()
             self._catalog[doc.doc_id] = {**self._header(record), "stamp": [st.st_mtime_ns, st.st_size]}
             for old in replaces[doc.doc_id]:  # 4. the replaced version goes

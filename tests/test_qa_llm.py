@@ -374,6 +374,15 @@ def test_agent_loop_is_bounded(fake, corpus):
     assert all("tool_choice" not in r[2] for r in fake.requests[:-1])
 
 
+def test_slow_model_hits_the_question_deadline(fake, corpus):
+    """Each reply comes in time, but a run of them may not take longer than a few request timeouts."""
+    engine = make_engine(corpus, fake, llm_timeout_s=0.5, llm_max_retries=0)
+    fake.set_default(lambda path, body: Reply(delay=0.45, body=calls(("list_departments", {}))))
+    ans = engine.answer("列出所有部门")
+    assert ans.mode == "offline" and "请求超时" in ans.answer
+    assert len(fake.requests) < MAX_STEPS
+
+
 @pytest.mark.parametrize("call,expected", [
     ({"name": "get_metric", "arguments": "{not json"}, "参数不是合法的 JSON"),
     ({"name": "drop_tables", "arguments": {}}, "没有名为 drop_tables 的工具"),

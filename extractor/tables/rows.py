@@ -98,7 +98,8 @@ def _is_unit_code(text: str, j: int, unit_col: int | None) -> bool:
 
 
 def _functional(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
-    unit_col = cols.col_of("单位代码", "单位编码", "部门代码", "单位代 码", "代码")
+    # 功能科目代码 / 科目编码 name the classification code column, not a unit code column
+    unit_col = cols.col_of("单位代码", "单位编码", "部门代码", "单位代 码", "代码", without=("科目", "功能", "经济"))
     words = [(j, c) for j, c in texts if not is_code(c.text)]
     label_j = words[0][0] if words else 10 ** 6
     if words:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -33,6 +34,7 @@ MAX_TOOL_CALLS = 12      # tool executions per question
 HISTORY_TURNS = 4        # earlier turns of a conversation given to the model
 HISTORY_CHARS = 300      # of each earlier answer
 MAX_CONVERSATIONS = 1000
+DEADLINE_FACTOR = 3      # a question's whole run may take this many request timeouts (then: offline)
 FLAG = "（未核实）"
 FALLBACK_NOTE = "（LLM 不可用，已改用离线引擎：{reason}）"
 REASONS = {"timeout": "请求超时", "rate_limit": "请求过多被限流（已重试）", "server": "服务器错误（已重试）",
@@ -134,7 +136,10 @@ class LLMAgent:
 
         messages: list[Any] = [SystemMessage(SYSTEM_PROMPT), HumanMessage(prompt)]
         executed = 0
+        deadline = time.monotonic() + DEADLINE_FACTOR * self.settings.llm_timeout_s
         for step in range(MAX_STEPS):
+            if step and time.monotonic() > deadline:
+                raise AgentStop("timeout", f"no final answer within {DEADLINE_FACTOR} request timeouts")
             model = self.final_only if step == MAX_STEPS - 1 else self.with_tools
             try:
                 with provider.llm_semaphore(self.settings.llm_concurrency):

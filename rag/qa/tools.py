@@ -31,6 +31,7 @@ from .text import lcs_span, norm
 from .view import DocView, cell_amount
 
 MAX_ROWS = 15          # items per tool result: enough to answer, small enough to keep the prompt short
+MAX_LIST = 60          # documents listed by list_departments
 QUOTE_CHARS = 1200     # a passage shown to the model is cut here (its evidence keeps the whole span)
 CONTEXT_CHARS = 60     # context shown around a short quote (a table cell's number)
 
@@ -204,7 +205,10 @@ class Toolbox:
 
     # ---- tools ---------------------------------------------------------------------------------------
     def list_departments(self, _a: ListDepartments) -> str:
-        rows = [{**self._doc(v), "region": shown(v.region or "")} for v in self.corpus.views]
+        views = self.corpus.views
+        rows: list[Any] = [{**self._doc(v), "region": shown(v.region or "")} for v in views[:MAX_LIST]]
+        if len(views) > MAX_LIST:
+            rows.append(f"……共{len(views)}个文件，其余从略；请用部门名直接查询")
         return fence(_dumps(rows), tool="list_departments")
 
     def get_metric(self, a: GetMetric) -> str:
