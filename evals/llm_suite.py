@@ -1,6 +1,6 @@
 """`budgetqa eval --suite llm`: the LLM extraction path against injected errors, over the sample documents.
 
-No model is reachable here, so the scripted OpenAI-compatible server (tests/fake_openai.py, real HTTP on
+No model is reachable here, so the scripted OpenAI-compatible server (evals/scripted_server.py, real HTTP on
 127.0.0.1) plays one. For every chunk the stage sends, it answers with the *correct* items for that chunk —
 built from the hand-labeled fixtures (evals/fixtures/gold), never from the extractor — plus one injected
 error per correct item, in rotation:
@@ -293,7 +293,7 @@ def score(doc: BudgetDocument, doc_text: str, items: list[Item], tally: Tally, w
 # ---- running ----------------------------------------------------------------------------------------------
 
 def _reply(text: str) -> dict[str, Any]:
-    from tests.fake_openai import chat_reply
+    from evals.scripted_server import chat_reply
 
     body = chat_reply(text, model=MODEL)
     body["usage"] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
@@ -382,7 +382,7 @@ def run_llm_suite(gold_dir: Path = GOLD_DIR, seed: int = 7, *, sources: list[str
                   modes: tuple[str, ...] = MODES) -> dict[str, Any]:
     """Run the suite; a JSON-able report with the figures and whether each goal is met.
     `sources` / `modes` narrow the run (tests)."""
-    from tests.fake_openai import FakeOpenAI
+    from evals.scripted_server import FakeOpenAI
 
     golds = [g for g in load_gold_docs(gold_dir) if not g.problems and (sources is None or g.source in sources)]
     report: dict[str, Any] = {"suite": "llm", "status": "ok", "goals": GOALS, "seed": seed, "runs": {}}

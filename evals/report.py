@@ -145,7 +145,25 @@ def _ms(x: float | None) -> str:
     return "—" if x is None else f"{x:.0f} ms"
 
 
-RENDERERS = {"extraction": render_extraction, "retrieval": render_retrieval, "qa": render_qa, "llm": render_qa}
+def render_llm(r: dict[str, Any]) -> list[str]:
+    """LLM-assisted extraction under injected errors (scripted server), then QA in LLM mode if configured."""
+    lines = [f"Injected errors caught **{pct(r.get('caught_share'))}** · correct items kept "
+             f"**{pct(r.get('kept_share'))}** · tokens sent vs whole document **{pct(r.get('tokens_share'))}**", "",
+             "| run | caught | kept | tokens share |", "|---|---|---|---|"]
+    for name, run in r.get("runs", {}).items():
+        if isinstance(run, dict):
+            lines.append(f"| {escape(name)} | {escape(str(run.get('caught', '')))} | {escape(str(run.get('kept', '')))} "
+                         f"| {pct(run.get('tokens_share'))} |")
+    lines.append("")
+    qa = r.get("qa_llm") or {}
+    if qa.get("status") == "ok":
+        lines += ["### QA in LLM mode", ""] + render_qa(qa)
+    elif qa:
+        lines += [f"QA in LLM mode: *{qa.get('status')}*: {escape(str(qa.get('reason', '')))}", ""]
+    return lines
+
+
+RENDERERS = {"extraction": render_extraction, "retrieval": render_retrieval, "qa": render_qa, "llm": render_llm}
 
 
 def render_markdown(run: dict[str, Any], svg_name: str | None = None) -> str:
@@ -219,6 +237,12 @@ def headline(run: dict[str, Any]) -> dict[str, float]:
                 if isinstance(s, dict):
                     for m in ("recall@1", "recall@5", "recall@10", "mrr"):
                         put(f"retrieval.{system}.{m}", s.get(m))
+        elif name == "llm":
+            for m in ("caught_share", "kept_share"):
+                put(f"llm.{m}", r.get(m))
+            qa = r.get("qa_llm") or {}
+            if qa.get("status") == "ok":
+                put("llm.qa.accuracy", qa.get("accuracy"))
         else:
             for m in ("accuracy", "citation_precision", "numbers_verified_share", "abstention_recall"):
                 put(f"{name}.{m}", r.get(m))

@@ -149,6 +149,16 @@ def run_qa(opts: RunOptions, llm: bool = False) -> dict[str, Any]:
     return {"suite": suite, "status": "ok", **score_answers(dataset.cases, answers)}
 
 
+def run_llm(opts: RunOptions) -> dict[str, Any]:
+    """The llm suite: LLM-assisted extraction against the scripted OpenAI-compatible server with injected
+    errors (always runs, no endpoint needed), plus QA in LLM mode when a real endpoint is configured."""
+    from .llm_suite import run_llm_suite
+
+    report = run_llm_suite()
+    report["qa_llm"] = run_qa(opts, llm=True)
+    return report
+
+
 # ------------------------------------------------------------------------------------------------ retrieval
 
 
@@ -270,7 +280,7 @@ RUNNERS: dict[str, Callable[[RunOptions], dict[str, Any]]] = {
     "extraction": run_extraction_suite,
     "retrieval": run_retrieval,
     "qa": lambda o: run_qa(o, llm=False),
-    "llm": lambda o: run_qa(o, llm=True),
+    "llm": lambda o: run_llm(o),
 }
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from .models import TABLE_NAMES, BudgetDocument
 
 TIDY_COLUMNS = ["doc_id", "source", "department", "year", "kind", "table", "table_title", "row_label", "code",
-                "code_kind", "column", "role", "value", "unit", "locator", "char_start", "char_end", "quote", "page"]
+                "code_kind", "column", "role", "method", "value", "unit", "locator", "char_start", "char_end", "quote", "page"]
 
 
 def tidy_rows(doc: BudgetDocument) -> list[dict]:
@@ -23,7 +23,8 @@ def tidy_rows(doc: BudgetDocument) -> list[dict]:
                 p = cell.amount.prov
                 rows.append({**base, "table": TABLE_NAMES[table.kind], "table_title": table.title,
                              "row_label": row.label, "code": row.code, "code_kind": row.code_kind,
-                             "column": cell.column, "role": cell.role, "value": str(cell.amount.value),
+                             "column": cell.column, "role": cell.role,
+                             "method": getattr(cell, "method", "rules"), "value": str(cell.amount.value),
                              "unit": cell.amount.unit, "locator": p.locator, "char_start": p.char_start,
                              "char_end": p.char_end, "quote": p.quote, "page": p.page})
     for fact in doc.facts:
@@ -32,6 +33,7 @@ def tidy_rows(doc: BudgetDocument) -> list[dict]:
         p = fact.amount.prov
         rows.append({**base, "table": "narrative", "table_title": fact.section, "row_label": fact.qualifier,
                      "code": "", "code_kind": "", "column": fact.name, "role": fact.name,
+                     "method": getattr(fact, "method", "rules"),
                      "value": str(fact.amount.value), "unit": fact.amount.unit, "locator": p.locator,
                      "char_start": p.char_start, "char_end": p.char_end, "quote": p.quote, "page": p.page})
     for ind in doc.indicators:
@@ -40,7 +42,7 @@ def tidy_rows(doc: BudgetDocument) -> list[dict]:
         p = ind.prov
         rows.append({**base, "table": TABLE_NAMES[ind.table], "table_title": ind.project, "row_label": ind.level3,
                      "code": ind.project_code, "code_kind": "project" if ind.project_code else "",
-                     "column": "指标值", "role": "indicator", "value": str(ind.number), "unit": ind.unit,
+                     "column": "指标值", "role": "indicator", "method": "rules", "value": str(ind.number), "unit": ind.unit,
                      "locator": p.locator, "char_start": p.char_start, "char_end": p.char_end, "quote": p.quote,
                      "page": p.page})
     return rows

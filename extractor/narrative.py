@@ -61,9 +61,11 @@ _SKIP_SECTION = re.compile(r"名词解释|^目\s*录$")
 _TRIM = set("，。；：,;:、\n")
 
 
-def _fold(ch: str) -> str:
-    # Keep the full-width comma: it separates clauses, it is not a thousands separator in prose.
-    return ch if ch == "，" else fold_width(ch)
+# Full-width digits/punctuation folded (same length), except the full-width comma: it separates clauses,
+# it is not a thousands separator in prose.
+_FOLD = {k: v for k, v in str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%").items() if k != ord("，")}
+# Runs of characters the view keeps (horizontal space and markdown '*' are dropped).
+_KEPT_RUN = re.compile("[^" + re.escape("".join(sorted(_HSPACE))) + r"*]+")
 
 
 @dataclass
@@ -86,19 +88,19 @@ def normalise(text: str, start: int, end: int, heading_starts: set[int]) -> _Vie
     for raw in text[start:end].split("\n"):
         line_start, pos = pos, pos + len(raw) + 1
         lead = _LINE_LEAD.match(raw).end()
-        content = [(_fold(ch), line_start + k) for k, ch in enumerate(raw) if k >= lead
-                   and ch not in _HSPACE and ch != "*"]
-        if not content:
+        folded = raw.translate(_FOLD)   # same length as raw: offsets stay valid
+        runs = [(m.group(0), line_start + m.start()) for m in _KEPT_RUN.finditer(folded, lead)]
+        if not runs:
             continue
         heading = line_start in heading_starts
-        joined = "".join(c for c, _ in content)
+        joined = "".join(r for r, _ in runs)
         if chars and (prev_heading or heading or prev_last in _HARD_END or _LIST_START.match(joined)):
             chars.append("\n")
             idx.append(break_at)
-        for c, off in content:
-            chars.append(c)
-            idx.append(off)
-        prev_last, prev_heading = content[-1][0], heading
+        chars.append(joined)
+        for run, off in runs:
+            idx.extend(range(off, off + len(run)))
+        prev_last, prev_heading = joined[-1], heading
         break_at = min(line_start + len(raw), len(text) - 1)
     return _View("".join(chars), idx)
 

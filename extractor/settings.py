@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     llm_timeout_s: float = Field(default=30.0, description="Per-request timeout for LLM calls, seconds.")
     llm_max_retries: int = Field(default=2, description="Retries with backoff on 429/5xx/timeouts.")
     llm_concurrency: int = Field(default=4, description="Maximum concurrent LLM requests.")
+    llm_price_input: float | None = Field(
+        default=None, description="Price per million input tokens, for the cost line of `extract --llm`.")
+    llm_price_output: float | None = Field(
+        default=None, description="Price per million output tokens, for the cost line of `extract --llm`.")
     top_k: int = Field(default=8, description="Chunks retrieved per question.")
     host: str = Field(default="127.0.0.1", description="Address the web app binds to.")
     port: int = Field(default=7860, description="Port of the web app.")

@@ -8,6 +8,7 @@ fallbacks; years that are only a comparison base ("比2023年增加") are not fi
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ import numpy as np
 from extractor.departments import DepartmentResolver, clean_department, region_of
 from extractor.numbers import fold_width
 
+from .embed import HashedNgramEmbedding
 from .lexical import BM25, LEXICON_VERSION, query_tokens, tokenize
 from .store import Store
 
@@ -27,6 +29,8 @@ LEXICAL_WEIGHT = 2.0   # weight of the BM25 ranking in the fusion (the vector ra
 REDUNDANCY = 0.5       # score factor per chunk of the same group already chosen
 DOC_REDUNDANCY = 0.5   # score factor per chunk of the same document already chosen (cross-document questions)
 
+LOCAL_VECTOR_LIMIT = 6000  # filtered vector search at most this wide runs in numpy (offline embedding)
+VECTOR_CACHE_DOCS = 32     # documents whose chunk vectors stay in memory for it
 NAME_WEIGHT = 0.3      # weight of department names / years the filter already enforces
 NO_FIGURE = 0.5       # score factor for a chunk that prints no number, when the question asks for one
 
@@ -183,14 +187,24 @@ class Retriever:
                 ids.append(c["id"])
                 texts.append(c["text"])
                 metas.append(c["metadata"])
-                tokens.append(c["tokens"] if fresh else tokenize(c.get("index_text") or c["text"]))
+                tokens.append(c["tokens"].split() if fresh else tokenize(c.get("index_text") or c["text"]))
         self.ids, self.texts, self.metas = ids, texts, metas
         self.position = {cid: i for i, cid in enumerate(ids)}
         self.bm25 = BM25(tokens)
-        self._doc = np.array([m["doc_id"] for m in metas], dtype=object)
+        # metadata as integer codes: filters become cheap numpy comparisons
+        self._doc_code = {d: n for n, d in enumerate(dict.fromkeys(m["doc_id"] for m in metas))}
+        self._doc = np.fromiter((self._doc_code[m["doc_id"]] for m in metas), dtype=np.int32, count=len(metas))
+        bounds = np.searchsorted(self._doc, np.arange(len(self._doc_code) + 1))
+        self._ranges = {code: (int(bounds[code]), int(bounds[code + 1])) for code in self._doc_code.values()}
         self._table = np.array([m.get("table", "") for m in metas], dtype=object)
         self._title = np.array([m.get("table_title", "") for m in metas], dtype=object)
         self._kind = np.array([m.get("kind", "") for m in metas], dtype=object)
+        self._vectors: OrderedDict[int, np.ndarray] = OrderedDict()
+        # pay the one-off costs now, not on the first question: jieba's dictionary, Chroma's index load
+        query_tokens("预算")
+        if ids:
+            self.store.collection.query(query_embeddings=self.store.embedding.embed_query(["预算"]), n_results=1,
+                                        include=[])
 
     def refresh(self) -> None:
         """Pick up documents ingested since the retriever was built."""
@@ -272,7 +286,12 @@ class Retriever:
             return None
         mask = np.ones(len(self.ids), dtype=bool)
         if docs is not None:
-            mask &= np.isin(self._doc, np.array(docs, dtype=object))
+            allowed = np.zeros(len(self.ids), dtype=bool)
+            for d in docs:
+                if d in self._doc_code:
+                    lo, hi = self._ranges[self._doc_code[d]]
+                    allowed[lo:hi] = True
+            mask &= allowed
         if tables:
             mask &= np.isin(self._table, np.array(tables, dtype=object)) | \
                 np.array([any(t in title for t in tables) for title in self._title], dtype=bool)
@@ -323,6 +342,13 @@ class Retriever:
         if n <= 0 or not self.ids:
             return []
         text = " ".join([*context[-1:], query])
+        if mask is not None and isinstance(self.store.embedding, HashedNgramEmbedding):
+            allowed = np.flatnonzero(mask)
+            if len(allowed) <= LOCAL_VECTOR_LIMIT:
+                # exact search over the filtered chunks: Chroma's metadata-filtered query costs 60-170 ms
+                # on 150k chunks, recomputing a few hundred offline vectors costs a few
+                sims = self._local_vectors(allowed) @ np.asarray(self.store.embedding([text])[0])
+                return [int(allowed[j]) for j in np.argsort(-sims, kind="stable")[:n]]
         res = self.store.collection.query(query_embeddings=self.store.embedding.embed_query([text]),
                                           n_results=n, where=where, include=[])
         out = []
@@ -331,6 +357,23 @@ class Retriever:
             if i is not None and (mask is None or mask[i]):
                 out.append(i)
         return out
+
+    def _local_vectors(self, allowed: np.ndarray) -> np.ndarray:
+        """Vectors of the chunks `allowed` (sorted indices), computed per document and kept for a while."""
+        rows = []
+        for code in np.unique(self._doc[allowed]):
+            lo, hi = self._ranges[int(code)]
+            matrix = self._vectors.get(int(code))
+            if matrix is None:
+                matrix = np.asarray(self.store.embedding(self.texts[lo:hi]), dtype=np.float32)
+                self._vectors[int(code)] = matrix
+                if len(self._vectors) > VECTOR_CACHE_DOCS:
+                    self._vectors.popitem(last=False)
+            else:
+                self._vectors.move_to_end(int(code))
+            sel = allowed[(allowed >= lo) & (allowed < hi)] - lo
+            rows.append(matrix[sel])
+        return np.vstack(rows)
 
     def _fuse(self, lex: list[int], vec: list[int], k: int, wants_figure: bool = False) -> list[Hit]:
         """Weighted reciprocal rank fusion, then a redundancy penalty: the n-th chunk of the same group

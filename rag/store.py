@@ -400,7 +400,8 @@ class Store:
             assert item.document is not None
             _write_json(self.chunks_dir / f"{item.document.doc_id}.json", {
                 "doc_id": item.document.doc_id, "lexicon": LEXICON_VERSION,
-                "chunks": [{"id": c.id, "text": c.text, "metadata": c.metadata, "tokens": t,
+                # tokens as one space-joined string: a tenth of the JSON to parse when a retriever loads
+                "chunks": [{"id": c.id, "text": c.text, "metadata": c.metadata, "tokens": " ".join(t),
                             **({"index_text": c.index_text} if c.index_text else {})}
                            for c, t in zip(item.chunks, item.tokens, strict=True)]}, durable=False)
         self._upsert([c for g in group for c in g.chunks])

@@ -1,4 +1,4 @@
-"""LLM-assisted extraction over real HTTP against the scripted OpenAI-compatible server (tests/fake_openai.py).
+"""LLM-assisted extraction over real HTTP against the scripted OpenAI-compatible server (evals/scripted_server.py).
 
 The document is written here (a fictional department, another year), not a sample: the rules extract most of
 it, and what they cannot read (举办业务培训8场) is what the LLM is asked about."""
@@ -27,7 +27,7 @@ from extractor.provenance import SourceRef
 from extractor.settings import Settings, get_settings
 from rag import provider
 from rag.llm_adapter import ProviderLLM
-from tests.fake_openai import FakeOpenAI, Reply, chat_reply
+from evals.scripted_server import FakeOpenAI, Reply, chat_reply
 
 KEY = "sk-test-SECRET-0123456789"
 MODEL = "fake-chat"

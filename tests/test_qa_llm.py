@@ -26,7 +26,7 @@ from rag.qa.prompts import FENCE_TAG, QUARANTINED, SYSTEM_PROMPT
 from rag.qa.tools import TOOLS
 
 from .conftest import SEEDS
-from .fake_openai import FakeOpenAI, Reply, chat_reply
+from evals.scripted_server import FakeOpenAI, Reply, chat_reply
 from .variants import make_variant
 
 KEY = "sk-budgetqa-test-9f8e7d6c5b4a3210"

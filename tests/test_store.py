@@ -22,7 +22,7 @@ from rag import store as store_mod
 from rag.embed import HashedNgramEmbedding, OpenAICompatibleEmbedding
 from rag.store import Store, prepare_many
 from tests.conftest import ROOT, SEEDS
-from tests.fake_openai import FakeOpenAI, Reply, auto_embeddings, embedding_reply
+from evals.scripted_server import FakeOpenAI, Reply, auto_embeddings, embedding_reply
 from tests.variants import write_variants
 
 PY = sys.executable
@@ -332,7 +332,7 @@ def test_embedding_retries_transient_failures():
 
 
 def test_openai_embedding_function_batches_and_keeps_order():
-    from tests.fake_openai import fake_vector
+    from evals.scripted_server import fake_vector
 
     with FakeOpenAI() as server:
         server.set_default(auto_embeddings(dim=4))

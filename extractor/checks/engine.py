@@ -17,6 +17,7 @@ from ..models import TABLE_NAMES, Amount, BudgetDocument, Finding, Table, TableR
 from ..units import MONEY_UNITS, convert
 from .structure import column_name
 
+_WS = re.compile(r"\s")
 STEP = Decimal("0.01")  # the printed rounding unit (尾差) per summed term
 ZERO = Decimal(0)
 
@@ -91,6 +92,8 @@ class Context:
         self.shifted_rows: set[int] = set()
         self.moves: dict[tuple[int, str], str] = {}  # (row, printed column) -> column the value belongs to
         self.cache: dict[str, object] = {}
+        self.memo: dict[tuple, object] = {}   # per-table figures (figures.py), keyed by (what, id(table))
+        self.row_cells: dict[tuple[int, int], tuple[int, list]] = {}   # figures.cells per (table, row)
 
     def ready(self) -> None:
         """Find rows printed a column off — by their own identities (shifts.py), then by column sums (the
@@ -123,7 +126,7 @@ class Context:
         for t in self.doc.tables:
             prev = out[-1] if out else None
             if prev is not None and prev.kind == t.kind and prev.columns == t.columns and t.columns \
-                    and re.sub(r"\s", "", prev.title) == re.sub(r"\s", "", t.title):
+                    and _WS.sub("", prev.title) == _WS.sub("", t.title):
                 out[-1] = prev.model_copy(update={"rows": prev.rows + t.rows, "empty": prev.empty and t.empty,
                                                   "parts": prev.parts + t.parts, "char_end": t.char_end})
             else:
@@ -153,10 +156,14 @@ class Context:
         if not left and not right:
             return None
         unit = unit or (left[0].unit if left else right[0].unit)
-        lv = [value_in(a, unit) for a in left]
-        rv = [value_in(a, unit) for a in right]
-        if any(v is None for v in lv + rv):
-            return None  # units that cannot be compared (e.g. % against 万元): not this rule's business
+        if all(a.unit == unit for a in left) and all(a.unit == unit for a in right):
+            lv = [a.value for a in left]   # the common case: nothing to convert
+            rv = [a.value for a in right]
+        else:
+            lv = [value_in(a, unit) for a in left]
+            rv = [value_in(a, unit) for a in right]
+            if any(v is None for v in lv + rv):
+                return None  # units that cannot be compared (e.g. % against 万元): not this rule's business
         self.use(left + right)
         act = sum(lv, ZERO)  # type: ignore[arg-type]
         expected = sum(rv, ZERO)  # type: ignore[arg-type]
@@ -243,15 +250,29 @@ def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, c
     """parent[col] = Σ children[col] for every column either prints. Two or more failing columns that one
     child's cells, moved one column over, would all fix are reported once as `shifted_column`."""
     ctx.ready()
-    present = {ctx.col(r, c.column) for r in [parent, *children] for c in r.cells}
+    moves = ctx.moves
+    # each cell read once, in the column it belongs to (children's cells in row order, then cell order)
+    top: dict[str, Amount] = {}
+    for c in parent.cells:
+        top.setdefault(moves.get((id(parent), c.column), c.column), c.amount)
+    by_col: dict[str, list[Amount]] = {}
+    for r in children:
+        rid = id(r)
+        for c in r.cells:
+            col = moves.get((rid, c.column), c.column)
+            got = by_col.get(col)
+            if got is None:
+                by_col[col] = [c.amount]
+            else:
+                got.append(c.amount)
+    present = top.keys() | by_col.keys()
     order = [c for c in (columns or table.columns) if c in present]
     order += sorted(present - set(order))
     results: dict[str, Finding] = {}
     tolerance: dict[str, Decimal] = {}
     for col in order:
-        cell = next((c for c in parent.cells if ctx.col(parent, c.column) == col), None)
-        parts = [c.amount for r in children for c in r.cells if ctx.col(r, c.column) == col]
-        actual = cell.amount if cell else None
+        parts = by_col.get(col, [])
+        actual = top.get(col)
         tolerance[col] = STEP * max(1, sum(1 for p in parts if p.value))
         f = ctx.check_sum(rule_id, actual, parts, f"{subject}「{column_name(col)}」", formula)
         if f is not None:

@@ -42,8 +42,10 @@ def sides(ctx: Context, table: Table) -> tuple[Side, Side]:
 def column_roles(ctx: Context, table: Table) -> dict[str, str]:
     """Column path -> role, as the extractor assigned it (falling back to its naming rules for columns in
     which nothing is printed)."""
-    def compute():
-        roles: dict[str, str] = {}
+    key = ("roles", id(table))
+    roles = ctx.memo.get(key)
+    if roles is None:
+        roles = {}
         for r in table.rows:
             for c in r.cells:
                 if c.role:
@@ -51,23 +53,33 @@ def column_roles(ctx: Context, table: Table) -> dict[str, str]:
         caption = common_caption(list(table.columns))
         for path in table.columns:
             roles.setdefault(path, role_of(table.kind, path, caption))
-        return roles
-    return ctx.once(f"roles:{id(table)}", compute)  # type: ignore[return-value]
+        ctx.memo[key] = roles
+    return roles  # type: ignore[return-value]
 
 
 def cells(ctx: Context, table: Table, row: TableRow) -> list[tuple[str, str, Amount]]:
     """(column, role, amount) of a row's cells, each in the column it belongs to."""
     ctx.ready()
+    # memoised per row; a row found shifted later (ctx.moves grows) is read again
+    key = (id(table), id(row))
+    hit = ctx.row_cells.get(key)
+    if hit is not None and hit[0] == len(ctx.moves):
+        return hit[1]
     roles = column_roles(ctx, table)
     out = []
     for c in row.cells:
         col = ctx.col(row, c.column)
         out.append((col, roles.get(col, c.role) if col != c.column else (c.role or roles.get(col, "")), c.amount))
+    ctx.row_cells[key] = (len(ctx.moves), out)
     return out
 
 
 def has_role(ctx: Context, table: Table, role: str) -> bool:
-    return role in column_roles(ctx, table).values()
+    key = ("role_set", id(table))
+    present = ctx.memo.get(key)
+    if present is None:
+        present = ctx.memo[key] = frozenset(column_roles(ctx, table).values())
+    return role in present  # type: ignore[operator]
 
 
 _ROLE_PARTS = {"personnel": ("wages", "family"), "public": ("goods", "capital")}

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..models import Table, TableKind, TableRow
 
@@ -31,10 +32,17 @@ _LEVELS: list[tuple[int, re.Pattern[str]]] = [
 OF_WHICH_LEVEL = -1
 
 
+_WS = re.compile(r"\s+")
+_OF_WHICH_PREFIX = re.compile(r"^其中[：:]?")
+_NON_DIGIT = re.compile(r"\D")
+
+
+@lru_cache(maxsize=16384)
 def compact(text: str) -> str:
-    return re.sub(r"\s+", "", text or "")
+    return _WS.sub("", text or "")
 
 
+@lru_cache(maxsize=16384)
 def label_level(label: str) -> int:
     """Outline level of a row label: 一、=1, （一）=2, 1、=3, （1）=4, 其中… = -1 (of-which), unnumbered = 0."""
     s = compact(label)
@@ -46,14 +54,16 @@ def label_level(label: str) -> int:
     return 0
 
 
+@lru_cache(maxsize=16384)
 def strip_numbering(label: str) -> str:
     s = compact(label)
-    s = re.sub(r"^其中[：:]?", "", s)
+    s = _OF_WHICH_PREFIX.sub("", s)
     for _, pattern in _LEVELS:
         s = pattern.sub("", s)
     return s.strip("：:")
 
 
+@lru_cache(maxsize=4096)
 def column_name(path: str) -> str:
     """How a column is named in messages: its printed path, or 第N列 when the header was not understood."""
     m = UNKNOWN_COLUMN.match(path or "")
@@ -181,7 +191,7 @@ class Node:
 
 
 def _digits(text: str) -> str:
-    return re.sub(r"\D", "", text or "")
+    return _NON_DIGIT.sub("", text or "")
 
 
 def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
@@ -361,6 +371,7 @@ FUNCTIONAL_CLASSES: dict[str, tuple[str, tuple[str, ...]]] = {
 KNOWN_CLASSES = frozenset(FUNCTIONAL_CLASSES)
 
 
+@lru_cache(maxsize=4096)
 def class_of_label(label: str) -> str | None:
     """The 类 code a printed class name means ('八、社会保障和就业' -> '208'), or None."""
     name = strip_numbering(label)
@@ -389,6 +400,7 @@ _SOURCES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+@lru_cache(maxsize=4096)
 def source_of_label(label: str) -> str | None:
     """The income source a label names (一般公共预算 / 政府性基金 / 事业收入 / 上年结转 …), or None."""
     name = strip_numbering(label)

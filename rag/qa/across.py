@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from extractor.units import convert
+
 from .catalogue import METRICS, Value, fmt, q2, sum_values
 from .compose import Builder
 from .corpus import Corpus
@@ -20,6 +22,7 @@ from .execute import (
     say,
     stated_share,
 )
+from .money import PRECISION_NOTE, align, coarsened, comparable, is_money
 from .phrasing import catalogue_text, cn, ordinal
 from .question import Parsed, Target
 from .view import DocView
@@ -117,31 +120,34 @@ def multi_op(b: Builder, p: Parsed, corpus: Corpus) -> None:
         items = "；".join(f"{name(v)}{say(b, m)}" for v, m in rows)
         b.add(f"{label}：{items}。合计{b.num(total)}。")
     elif p.op == "compare":
-        rows_sorted = sorted(rows, key=lambda r: -r[1].value)
+        rows_sorted = sorted(rows, key=lambda r: -comparable(r[1]))
         items = "，".join(f"{name(v)}为{say(b, m)}" for v, m in rows)
         hi, lo = rows_sorted[0], rows_sorted[-1]
-        if len(rows) >= 2 and hi[1].unit == lo[1].unit:
-            if hi[1].value == lo[1].value:
+        hv, lv = align([hi[1], lo[1]])   # a 元 table against a 万元 one: one unit, the conversion shown
+        if len(rows) >= 2 and hv.unit == lv.unit:
+            if hv.value == lv.value:
                 b.add(f"{label}：{items}，两者相同。")
             else:
-                gap = hi[1].value - lo[1].value
-                if "." in hi[1].text() + lo[1].text():
+                gap = hv.value - lv.value
+                if "." in hv.text() + lv.text():
                     gap = q2(gap)
-                diff = Value(gap, "个百分点" if hi[1].unit == "%" else hi[1].unit, "差额",
-                             formula=f"{hi[1].text()} − {lo[1].text()} = {fmt(gap)}", inputs=[hi[1], lo[1]],
-                             expr=f"{hi[1].text()} - {lo[1].text()}")
+                diff = Value(gap, "个百分点" if hv.unit == "%" else hv.unit, "差额",
+                             formula=f"{hv.shown()} − {lv.shown()} = {fmt(gap)}", inputs=[hv, lv],
+                             expr=f"{hv.arg()} - {lv.arg()}")
                 more = "更快" if p.measure == "change" else "更高" if p.measure == "share" else "多"
                 b.add(f"{label}：{items}。{hi[0].name}{more}，高出{b.num(diff)}。")
+                if coarsened([hv, lv]):
+                    b.add(PRECISION_NOTE)
         else:
             b.add(f"{label}：{items}。")
     elif p.op == "rank":
-        ordered = sorted(rows, key=lambda r: (-r[1].value if p.rank_desc else r[1].value))
+        ordered = sorted(rows, key=lambda r: (-comparable(r[1]) if p.rank_desc else comparable(r[1])))
         n = p.top_n or len(ordered)
         head = ordered[:n]
         word = "从高到低" if p.rank_desc else "从低到高"
         if p.top_n == 1:
             v, m = head[0]
-            ties = [(x, y) for x, y in ordered if y.value == m.value and y.unit == m.unit]
+            ties = [(x, y) for x, y in ordered if comparable(y) == comparable(m) and y.unit == m.unit]
             word = amount_word[0] if p.rank_desc else amount_word[1]
             if len(ties) > 1:
                 top = f"{label}并列{word}的是{'、'.join(name(x) + say(b, y) for x, y in ties)}。"
@@ -161,7 +167,10 @@ def multi_op(b: Builder, p: Parsed, corpus: Corpus) -> None:
         for v, m in rows:
             if p.condition and p.condition[0] == "gt":
                 threshold = Decimal(re.sub(r"[^\d.]", "", p.condition[1]))
-                if m.value > threshold:
+                value = m.value
+                if "万" in p.condition[1] and is_money(m.unit):
+                    value = convert(m.value, m.unit, "万元")   # 超过100万元 holds for 1,500,000元
+                if value > threshold:
                     kept.append((v, m))
             elif m.value != 0:
                 kept.append((v, m))

@@ -31,6 +31,7 @@ class Value:
     sources: list = field(default_factory=list)   # provenance cited by a computed value (counted rows)
     expr: str = ""   # the formula as arithmetic the numeric verifier recomputes ('286.55 - 96.55')
     funds: list = field(default_factory=list)     # (role, Value) by fund source, for a project row
+    term: str = ""   # the value as an operand of another formula when it is not a cited number ('(867.50 * 100 * 100)')
 
     @property
     def status(self) -> str:
@@ -40,6 +41,14 @@ class Value:
 
     def text(self) -> str:
         return fmt(self.value, self.ev.raw if self.ev else None)
+
+    def arg(self) -> str:
+        """This value in the arithmetic the verifier recomputes."""
+        return self.term or self.text()
+
+    def shown(self) -> str:
+        """This value as an operand of a shown formula: a unit conversion shows itself ('(867.50万元 × 10000)')."""
+        return f"({self.formula.split(' = ')[0]})" if self.term and self.formula else self.text()
 
 
 def fmt(value: Decimal, raw: str | None = None) -> str:
@@ -101,6 +110,12 @@ METRICS: dict[str, Metric] = {m.key: m for m in [
     _m("sangong_reception", "公务接待费", [r"公务接待费?", r"接待费", r"接待"], whole="sangong_total", group="sangong_total"),
     _m("operating", "机关运行经费", [r"机关(?:\(机构\))?运[行转](?:经)?费", r"机构运转经?费", r"运转经费"],
        ["机关运行经费", "机关(机构)运转经费", "机关运转经费", "机构运转经费"]),
+    # printed beside the 三公 parts by some templates (their 合计 is then not the 三公 total)
+    _m("meeting", "会议费", [r"会议费"]),
+    _m("training", "培训费", [r"培训费"]),
+    _m("reserve", "单位预留机动经费", [r"(?:单位)?预留(?:的)?机动(?:经费|资金)?", r"机动经费"], whole="expenditure_sum"),
+    _m("carryforward", "年末结转和结余", [r"年末(?:财政拨款)?结转(?:和|及)?(?:结余)?", r"结转下年(?:资金)?"],
+       ["年末结转和结余", "结转下年"]),
     _m("procurement_total", "政府采购预算", [r"政府采购(?:预算|支出)?", r"采购预算"], ["政府采购预算", "政府采购"]),
     _m("procurement_goods", "政府采购货物预算", [r"(?:政府)?采购货物(?:预算)?", r"货物类?"], ["政府采购货物预算"], whole="procurement_total",
        group="procurement_total"),
@@ -228,8 +243,21 @@ def _find_row(tables: list[Table], pattern: str, side: str | None = None, skip: 
 
 def _total_row(t: Table) -> TableRow | None:
     for r in t.rows:
-        if r.is_total and r.cells and re.search(r"合计|总计|共计", norm(r.label)):
+        # a total row may print no label at all (a one-row 支出预算总表 under 合计/基本支出/项目支出 columns)
+        if r.is_total and r.cells and (re.search(r"合计|总计|共计", norm(r.label)) or not clean_name(r.label)):
             return r
+    return None
+
+
+def _role_value(view: DocView, kinds: tuple[TableKind, ...], role: str, label: str) -> Value | None:
+    """The `role` column of a table's total row, else of its only row with that column (a one-line table)."""
+    v = _table_total(view, kinds, role, label)
+    if v is not None:
+        return v
+    for t in view.tables(*kinds):
+        rows = [r for r in t.rows if r.get(role) is not None]
+        if len(rows) == 1:
+            return _row_value(view, t, rows[0], role, label)
     return None
 
 
@@ -260,7 +288,8 @@ def read_metric(view: DocView, key: str, fund: str = "") -> Value | None:
         return _fact_value(view, "expenditure_total", label) or _summary(view, r"^支出总计", "expenditure", label) \
             or _summary(view, r"^支出合计$", "expenditure", label)
     if key == "revenue_sum":
-        return _fact_value(view, "revenue_sum", label) or _summary(view, r"^本年收入合计", "income", label)
+        return (_fact_value(view, "revenue_sum", label) or _summary(view, r"^本年收入合计", "income", label)
+                or _summary(view, r"^收入合计$", "income", label))
     if key == "expenditure_sum":
         return (_fact_value(view, "expenditure_sum", label) or _summary(view, r"^本年支出合计", "expenditure", label)
                 or _table_total(view, (TableKind.expenditure,), "total", label))
@@ -276,7 +305,12 @@ def read_metric(view: DocView, key: str, fund: str = "") -> Value | None:
         return v
     if key in ("personnel", "public"):
         fact = "personnel_expenses" if key == "personnel" else "public_expenses"
-        return _fact_value(view, fact, label) or _table_total(view, (TableKind.gp_basic,), key, label)
+        v = _fact_value(view, fact, label) or _table_total(view, (TableKind.gp_basic,), key, label)
+        if v is None:
+            # 决算 templates print 人员经费合计 / 公用经费合计 as rows of the basic-expenditure table
+            hit = _find_row(view.tables(TableKind.gp_basic), rf"^{label}(?:合计|小计)?$")
+            v = _row_value(view, *hit, "total", label) if hit else None
+        return v
     if key in SANGONG_ROLES:
         if key == "sangong_total":
             v = _fact_value(view, "sangong_total", label)
@@ -284,7 +318,17 @@ def read_metric(view: DocView, key: str, fund: str = "") -> Value | None:
             v = _fact_value(view, "sangong_part", label, SANGONG_QUALIFIERS[key])
         return v or _sangong_table(view, key, label)
     if key == "operating":
-        return _fact_value(view, "operating_expenses", label)
+        # the narrative, else the column beside the 三公 parts, else a 机关运行经费 table's total
+        return (_fact_value(view, "operating_expenses", label)
+                or _role_value(view, (TableKind.sangong, TableKind.generic), "operating_expenses", label))
+    if key in ("meeting", "training"):
+        return _role_value(view, (TableKind.sangong,), key, label) or read_economic(view, name=label)
+    if key == "reserve":
+        return (_role_value(view, (TableKind.expenditure,), "reserve", label)
+                or _summary(view, r"预留机动", "expenditure", label))
+    if key == "carryforward":
+        return (_summary(view, r"^年末结转|^结转下年", "expenditure", label)
+                or _role_value(view, (TableKind.expenditure,), "carryforward", label))
     if key == "procurement_total":
         return _fact_value(view, "procurement_total", label)
     if key in PROCUREMENT_PARTS:
@@ -368,25 +412,21 @@ def read_functional(view: DocView, code: str, name: str, role: str = "total", gp
     row, the narrative's class fact, the summary table's class row, or the sum of its 项 rows."""
     label = name or code
     kinds = (TableKind.gp_expenditure, TableKind.expenditure) if gp else (TableKind.expenditure, TableKind.gp_expenditure)
-    for kind in kinds:
+    for i, kind in enumerate(kinds):
+        if i == 1 and not gp and len(code) == 3 and role == "total":
+            # no all-funds table prints the class: the summary's class row (all funds) comes before the
+            # 一般公共预算 table's, which holds one fund only
+            v = _class_total(view, code, label)
+            if v is not None:
+                return v
         for c, _lab, t, r in view.functional:
             if t.kind == kind and c == code:
                 v = _row_value(view, t, r, role, label)
                 if v is not None or role != "total":
                     return v
-    if len(code) == 3 and role == "total":
-        names = FUNCTIONAL_CLASSES.get(code, ())
-        for n in names:
-            v = _fact_value(view, "functional_class", label, n)
-            if v is not None:
-                return v
-        for n in names:
-            v = _summary(view, re.escape(n), "expenditure", label)
-            if v is not None:
-                return v
-            hit = _find_row(view.tables(TableKind.fiscal_summary), re.escape(n), "expenditure")
-            if hit:
-                return _row_value(view, *hit, "total", label)
+    v = _class_total(view, code, label) if len(code) == 3 and role == "total" else None
+    if v is not None:
+        return v
     if len(code) in (3, 5):
         parts = []
         for kind in kinds:
@@ -402,14 +442,43 @@ def read_functional(view: DocView, code: str, name: str, role: str = "total", gp
     return None
 
 
+def _class_total(view: DocView, code: str, label: str) -> Value | None:
+    """A functional class (类) from the narrative, the summary table or the fiscal summary table."""
+    names = FUNCTIONAL_CLASSES.get(code, ())
+    for n in names:
+        v = _fact_value(view, "functional_class", label, n)
+        if v is not None:
+            return v
+    for n in names:
+        v = _summary(view, re.escape(n), "expenditure", label)
+        if v is not None:
+            return v
+        hit = _find_row(view.tables(TableKind.fiscal_summary), re.escape(n), "expenditure")
+        if hit:
+            return _row_value(view, *hit, "total", label)
+    return None
+
+
 def sum_values(parts: list[Value], label: str) -> Value:
     if len(parts) == 1:
         p = parts[0]
         return Value(p.value, p.unit, label, ev=p.ev, formula=p.formula, inputs=p.inputs, expr=p.expr,
-                     sources=p.sources)
+                     sources=p.sources, term=p.term)
+    from .money import align
+
+    parts = align(parts)   # 元 and 万元 figures are added in one unit, the conversion shown
     total = sum((p.value for p in parts), Decimal(0))
-    formula = " + ".join(p.text() for p in parts) + f" = {fmt(total)}"
-    return Value(total, parts[0].unit, label, formula=formula, inputs=parts, expr=" + ".join(p.text() for p in parts))
+    formula = " + ".join(p.shown() for p in parts) + f" = {fmt(total)}"
+    return Value(total, parts[0].unit, label, formula=formula, inputs=parts, expr=" + ".join(p.arg() for p in parts))
+
+
+def read_row(view: DocView, label: str) -> Value | None:
+    """The amount of a table row named `label` (the generic lookup for rows no metric covers)."""
+    for t, r in view.rows_by_label.get(label, []):
+        a = cell_amount(t, r)
+        if a is not None:
+            return Value(a.value, a.unit or t.unit, label, ev=view.ev(a, f"{t.title.strip()}/{label}"))
+    return None
 
 
 def functional_rows_named(view: DocView, name: str) -> list[tuple[str, str]]:

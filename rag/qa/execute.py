@@ -12,9 +12,20 @@ from decimal import Decimal
 from extractor.models import TableKind
 from extractor.provenance import Provenance
 
-from .catalogue import METRICS, Value, fmt, q2, read_economic, read_functional, read_metric, sum_values
+from .catalogue import (
+    METRICS,
+    Value,
+    fmt,
+    q2,
+    read_economic,
+    read_functional,
+    read_metric,
+    read_row,
+    sum_values,
+)
 from .compose import Builder
 from .fallback import Change, PassageSearch, Quoted, content_of, find_change
+from .money import common_unit, convert_value
 from .question import Parsed, Target
 from .text import norm
 from .view import DocView, Evidence, cell_amount
@@ -43,6 +54,9 @@ def read_target(view: DocView, t: Target, p: Parsed, unit: tuple[DocView, str] |
         return [v] if v else []
     if t.kind == "functional":
         v = read_functional(view, t.key, t.label, gp=p.fund == "gp")
+        return [v] if v else []
+    if t.kind == "row":
+        v = read_row(view, t.key)
         return [v] if v else []
     if t.kind == "economic":
         v = read_economic(view, code=t.key, name=t.label if not t.key else "", table=t.table, gov_code=t.gov_code)
@@ -168,15 +182,18 @@ def stated_share(view: DocView, part: Target, whole: Target, p: Parsed) -> Value
 
 
 def ratio(part: Value, whole: Value, percent: bool = True) -> Value | None:
+    if part.unit != whole.unit and common_unit([part, whole]):
+        # 三公经费 in 万元 over 收入总计 in 元: the part is converted first, the conversion shown
+        part = convert_value(part, whole.unit)
     if whole.value == 0:
         return None
     if percent:
         r = q2(part.value / whole.value * 100)
-        return Value(r, "%", "占比", formula=f"{part.text()} ÷ {whole.text()} ≈ {fmt(r)}%", inputs=[part, whole],
-                     expr=f"{part.text()} / {whole.text()} * 100")
+        return Value(r, "%", "占比", formula=f"{part.shown()} ÷ {whole.shown()} ≈ {fmt(r)}%", inputs=[part, whole],
+                     expr=f"{part.arg()} / {whole.arg()} * 100")
     r = q2(part.value / whole.value)
-    return Value(r, "倍", "倍数", formula=f"{part.text()} ÷ {whole.text()} ≈ {fmt(r)}", inputs=[part, whole],
-                 expr=f"{part.text()} / {whole.text()}")
+    return Value(r, "倍", "倍数", formula=f"{part.shown()} ÷ {whole.shown()} ≈ {fmt(r)}", inputs=[part, whole],
+                 expr=f"{part.arg()} / {whole.arg()}")
 
 
 @dataclass

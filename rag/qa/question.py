@@ -295,7 +295,10 @@ def find_targets(masked: str, q: str, views: list[DocView], p: Parsed) -> list[T
         if any(k[0] < h[1] and h[0] < k[1] for k in kept):
             continue
         kept.append(h)
-    targets = [h[3] for h in sorted(kept, key=lambda h: h[0])]
+    targets = _fund_qualifiers([h[3] for h in sorted(kept, key=lambda h: h[0])], masked)
+    if not targets:
+        row = _row_target(masked, views)
+        targets = [row] if row else []
     for t in targets:
         if t.kind == "economic" and not t.key:
             t.key = _economic_code(views, t.label)
@@ -306,6 +309,38 @@ def find_targets(masked: str, q: str, views: list[DocView], p: Parsed) -> list[T
             elif re.search(r"基本支出", q):
                 t.table = "gp_basic"
     return _dedupe_targets(targets)
+
+
+_FUND_INCOME = ("income_gp", "income_gov_fund", "income_state_capital")
+
+
+def _fund_qualifiers(targets: list[Target], q: str) -> list[Target]:
+    """'一般公共预算机关运行经费': a fund name written right before another item says which money it is,
+    it does not ask for the fund's income as well."""
+    out = []
+    for i, t in enumerate(targets):
+        nxt = targets[i + 1] if i + 1 < len(targets) else None
+        if (t.kind == "metric" and t.key in _FUND_INCOME and "收入" not in q[t.start:t.end] and nxt is not None
+                and re.fullmatch(r"(?:的)?(?:财政拨款)?(?:安排的?)?", q[t.end:nxt.start])):
+            continue
+        out.append(t)
+    return out
+
+
+def _row_target(masked: str, views: list[DocView]) -> Target | None:
+    """A row of any table (a generic table no rule names, a summary row no metric covers: 年初结转和结余)
+    whose whole label the question writes; the longest such label wins."""
+    best: tuple[int, str] | None = None
+    for v in views:
+        for label in v.row_labels:
+            if len(label) >= 4 and (best is None or len(label) > len(best[1])):
+                i = masked.find(label)
+                if i >= 0:
+                    best = (i, label)
+    if best is None:
+        return None
+    i, label = best
+    return Target("row", label, label, i, i + len(label))
 
 
 def _dedupe_targets(targets: list[Target]) -> list[Target]:
@@ -532,6 +567,7 @@ def _operation(p: Parsed, masked: str) -> None:
         kinds = {t.kind for t in p.targets}
         econ_basic = any(t.kind == "economic" and t.table == "gp_basic" for t in p.targets)
         keys = {t.key for t in p.targets}
+        p.targets = _drop_containers(p.targets, q)
         p.targets = [t for t in p.targets if not (
             t.kind == "metric" and ((t.key == "project" and "project" in kinds)
                                     or (t.key == "basic" and econ_basic)
@@ -540,6 +576,18 @@ def _operation(p: Parsed, masked: str) -> None:
                                     or (t.key.startswith("sangong_vehicle") and (keys & {
                                         "vehicles_general", "vehicles_enforcement", "vehicles_special"}
                                         or ("vehicles_total" in keys and "辆" in q)))))] or p.targets
+
+
+def _drop_containers(targets: list[Target], q: str) -> list[Target]:
+    """'基本支出中人员经费和公用经费各是多少': the figure written before 中/里 only says where the parts are."""
+    out = []
+    for i, t in enumerate(targets):
+        nxt = targets[i + 1] if i + 1 < len(targets) else None
+        if (t.kind == "metric" and nxt is not None and nxt.kind == "metric" and METRICS[nxt.key].group == t.key
+                and re.fullmatch(r"(?:的)?(?:中|里|当中|之中|里面)(?:的)?", q[t.end:nxt.start])):
+            continue
+        out.append(t)
+    return out or targets
 
 
 def _whole(p: Parsed, q: str, force: bool = False) -> None:

@@ -21,6 +21,7 @@ from .execute import (
     subject,
 )
 from .fallback import PassageSearch
+from .money import PRECISION_NOTE, align, asked_unit, coarsened, restate
 from .phrasing import cn, say_missing, unit_for
 from .question import Parsed, Target
 from .text import clean_name
@@ -29,6 +30,7 @@ from .view import DocView, Evidence, cell_amount
 
 def value_op(b: Builder, p: Parsed, view: DocView, search: PassageSearch) -> None:
     unit = unit_for(p, view)
+    want = asked_unit(p.q)
     parts: list[str] = []
     missing: list[str] = []
     stated: list[Value] = []
@@ -52,10 +54,19 @@ def value_op(b: Builder, p: Parsed, view: DocView, search: PassageSearch) -> Non
         v = vals[0]
         stated.append(v)
         label = ("一般公共预算" + t.shown) if p.fund == "gp" and t.key in ("basic", "project") else t.shown
-        parts.append(f"{label}为{say(b, v)}")
+        text = f"{label}为{say(b, v)}"
+        again = restate(v, want) if want else None
+        if again is not None:
+            # asked in 万元, printed in 元: the printed figure, then the conversion with its formula
+            text += f"，即{b.num(again, formula=False)}（{again.formula}）"
+        parts.append(text)
     parts = [x for x in parts if x]
+    # 合计 asks for a sum unless it is part of an item's printed name ('人员经费合计和公用经费合计各多少')
+    names = "|".join(re.escape(t.label) + (r"(?:合计|小计|总计)?" if i < len(p.targets) - 1 else
+                                           r"(?:(?:合计|小计|总计)(?=各|分别))?")
+                     for i, t in enumerate(p.targets)) or "^$"
     if len(stated) >= 2 and len({v.unit for v in stated}) == 1 and re.search(
-            r"合计|一共|总共|加起来|共计|总和", re.sub("|".join(re.escape(t.label) for t in p.targets) or "^$", "", p.q)):
+            r"合计|一共|总共|加起来|共计|总和", re.sub(names, "", p.q)):
         parts.append(f"合计{b.num(sum_values(stated, '合计'))}")
     if parts or (b.parts and not missing):
         if parts:
@@ -133,14 +144,17 @@ def diff_op(b: Builder, p: Parsed, view: DocView) -> None:
         b.abstained = True
         return
     x, y = va[0], vb[0]
-    hi, lo = (x, y) if x.value >= y.value else (y, x)
+    cx, cy = align([x, y])   # one unit for the difference (元 and 万元 tables), the conversion shown
+    hi, lo = (cx, cy) if cx.value >= cy.value else (cy, cx)
     gap = hi.value - lo.value
     if "." in hi.text() + lo.text():
         gap = q2(gap)
-    diff = Value(gap, hi.unit, "差额", formula=f"{hi.text()} − {lo.text()} = {fmt(gap)}", inputs=[hi, lo],
-                 expr=f"{hi.text()} - {lo.text()}")
-    more = a_t.shown if x.value >= y.value else b_t.shown
+    diff = Value(gap, hi.unit, "差额", formula=f"{hi.shown()} − {lo.shown()} = {fmt(gap)}", inputs=[hi, lo],
+                 expr=f"{hi.arg()} - {lo.arg()}")
+    more = a_t.shown if cx.value >= cy.value else b_t.shown
     b.add(f"{subject(view)}{a_t.shown}为{say(b, x)}，{b_t.shown}为{say(b, y)}，{more}多{b.num(diff)}。")
+    if coarsened([cx, cy]):
+        b.add(PRECISION_NOTE)
 
 
 FUND_NAMES = {"gp": "一般公共预算", "gov_fund": "政府性基金预算", "state_capital": "国有资本经营预算"}

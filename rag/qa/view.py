@@ -15,6 +15,7 @@ from extractor.provenance import Provenance
 
 from .text import clean_name, norm
 
+_ROW_TABLE_ORDER = {TableKind.summary: 0, TableKind.fiscal_summary: 1, TableKind.expenditure: 2, TableKind.income: 3}
 TOTAL_KEYS = ("合计", "总计", "资金总额", "金额", "预算数", "小计")
 _DEPT_SUFFIX = re.compile(r"(局|室|处|中心|办|院|委|会|所|站|队|馆|部|厅|办公室|联络处|政府)$")
 
@@ -110,6 +111,7 @@ class DocView:
         self.projects: list[ProjectEntry] = []
         self.functional: list[tuple[str, str, Table, TableRow]] = []
         self.economic: list[tuple[str, str, str, Table, TableRow]] = []
+        self.rows_by_label: dict[str, list[tuple[Table, TableRow]]] = {}   # every row with an amount, by label
         self._index_tables()
         self.indicators: list[Indicator] = list(doc.indicators)
         self.sentences: list[Sentence] = self._split_sentences() if text else []
@@ -143,7 +145,16 @@ class DocView:
                     self.functional.append((r.code, norm(r.label), t, r))
                 if t.kind in (TableKind.gp_basic, TableKind.economic) and r.code_kind == "economic" and r.code:
                     self.economic.append((r.code, r.gov_code, norm(r.label), t, r))
+                if r.cells and clean_name(r.label):
+                    self.rows_by_label.setdefault(clean_name(r.label), []).append((t, r))
+        for rows in self.rows_by_label.values():
+            # the department-wide tables first: a label printed in several tables is read where it is whole
+            rows.sort(key=lambda tr: _ROW_TABLE_ORDER.get(tr[0].kind, len(_ROW_TABLE_ORDER)))
         self.projects = _dedupe_projects(self.projects)
+
+    @property
+    def row_labels(self) -> list[str]:
+        return list(self.rows_by_label)
 
     def project_count(self) -> int:
         return len({p.code or p.key for p in self.projects})
