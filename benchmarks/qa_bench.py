@@ -1,6 +1,7 @@
-"""Score the offline QA engine on the hand-written QA fixtures (evals/fixtures/qa.jsonl).
+"""Score the offline QA engine on the hand-written QA fixtures (evals/fixtures/qa.jsonl; the real PDFs: qa_realdocs.jsonl).
 
     .venv/bin/python benchmarks/qa_bench.py [--store DIR] [--fixtures FILE] [--json] [--fail]
+    .venv/bin/python benchmarks/qa_bench.py --samples data/realdocs --fixtures evals/fixtures/qa_realdocs.jsonl
 
 A case is right when: the engine abstains exactly when it should; otherwise every expected number is among
 the answer's numbers (same unit, or a convertible money unit; within ±0.01, ±0.005 for %) and every
@@ -90,7 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
-    engine = Engine.from_store(args.store) if args.store else Engine.from_paths(sorted(args.samples.glob("*.txt")))
+    docs = sorted(p for p in args.samples.iterdir() if p.suffix.lower() in (".txt", ".pdf"))
+    engine = Engine.from_store(args.store) if args.store else Engine.from_paths(docs)
     load_s = time.perf_counter() - t0
     cases = [json.loads(line) for line in args.fixtures.read_text(encoding="utf-8").splitlines() if line.strip()]
 

@@ -138,6 +138,8 @@ def render_qa(r: dict[str, Any]) -> list[str]:
     if fails:
         lines += ["Failures (first 30): " + "; ".join(f"{f['id']} ({f['kind']}): {escape(f['reason'])}"
                                                      for f in fails[:30]), ""]
+    for name, s in (r.get("sets") or {}).items():   # further QA sets, each over its own documents
+        lines += [f"#### QA set {escape(name)} ({escape(str(s.get('fixtures', '')))})", ""] + render_qa(s)
     return lines
 
 
@@ -249,6 +251,8 @@ def headline(run: dict[str, Any]) -> dict[str, float]:
             for kind, v in r.get("by_kind", {}).items():
                 put(f"{name}.kind.{kind}.accuracy", v.get("rate"))
             put(f"{name}.latency_p95_ms", r.get("latency_p95_ms"))
+            for set_name, sr in (r.get("sets") or {}).items():
+                put(f"{name}.{set_name}.accuracy", sr.get("accuracy"))
     return out
 
 

@@ -19,7 +19,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .dataset import GOLD_DIR, QA_FILE, ROOT, SAMPLES, Dataset, FixtureError, QACase, load_gold_docs, load_qa
+from .dataset import (
+    FIXTURES,
+    GOLD_DIR,
+    QA_FILE,
+    ROOT,
+    SAMPLES,
+    Dataset,
+    FixtureError,
+    QACase,
+    load_gold_docs,
+    load_qa,
+)
 
 SUITES = ("extraction", "retrieval", "qa", "llm")
 
@@ -30,6 +41,9 @@ QA_ENTRY = "rag.qa.engine:answer_batch"
 EVIDENCE_MODULE = "rag.evidence"
 RETRIEVE_MODULE = "rag.retrieve"
 RETRIEVAL_BENCH = ROOT / "benchmarks" / "retrieval_bench.py"
+# Further QA sets scored beside the main one, each over its own documents: (name, fixtures, documents).
+# realdocs: questions over the real PDFs (Shanghai 元 tables, Jiangsu templates, a 决算).
+QA_SETS: tuple[tuple[str, Path, Path], ...] = (("realdocs", FIXTURES / "qa_realdocs.jsonl", ROOT / "data" / "realdocs"),)
 
 
 class NotAvailable(Exception):
@@ -46,6 +60,7 @@ class RunOptions:
     gold_dir: Path = GOLD_DIR
     qa_file: Path = QA_FILE
     store: Path | None = None  # an ingested store; a temporary one is built from `samples` when None
+    qa_sets: tuple[tuple[str, Path, Path], ...] | None = None  # None: QA_SETS, with the default qa_file only
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -141,12 +156,21 @@ def run_qa(opts: RunOptions, llm: bool = False) -> dict[str, Any]:
         _import_entry(QA_ENTRY)
         store = _ensure_store(opts, tmp)
         answers = qa_answers(dataset.cases, store, llm)
+        result = {"suite": suite, "status": "ok", **score_answers(dataset.cases, answers)}
+        sets = opts.qa_sets if opts.qa_sets is not None else (QA_SETS if opts.qa_file == QA_FILE else ())
+        for name, fixtures, docs in sets:
+            # each set is asked against a store of its own documents (--store holds the samples)
+            extra = load_qa(fixtures)
+            d = tempfile.TemporaryDirectory(prefix=f"budgetqa-eval-{name}-")
+            tmp.append(d)
+            set_answers = qa_answers(extra.cases, build_store(Path(d.name) / "store", docs), llm)
+            result.setdefault("sets", {})[name] = {"fixtures": fixtures.name, **score_answers(extra.cases, set_answers)}
     except NotAvailable as exc:
         return not_available(suite, str(exc))
     finally:
         for d in tmp:
             d.cleanup()
-    return {"suite": suite, "status": "ok", **score_answers(dataset.cases, answers)}
+    return result
 
 
 def run_llm(opts: RunOptions) -> dict[str, Any]:

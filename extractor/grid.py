@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import accumulate
+from operator import add
 
 _PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
@@ -34,6 +36,10 @@ class GridRow:
         return [c for c in self.cells if c.text]
 
 
+# Whitespace other than the tab (str.strip and \s agree on what whitespace is).
+_NON_TAB_SPACE = re.compile(r"[^\S\t]")
+
+
 def is_pipe_separator(line: str) -> bool:
     return bool(_PIPE_SEPARATOR.match(line)) and "-" in line
 
@@ -42,6 +48,13 @@ def is_row_line(line: str) -> bool:
     """A line that belongs to a table grid (TSV or pipe)."""
     s = line.strip()
     return "\t" in line.rstrip("\n") and bool(s) or (s.startswith("|") and s.count("|") >= 2)
+
+
+def _bare_cells(parts: list[str], pos: int) -> list[GridCell]:
+    """`_cells` for parts that need no stripping: each cell is its part, where it stands."""
+    lens = list(map(len, parts))
+    starts = list(accumulate([n + 1 for n in lens[:-1]], initial=pos))
+    return list(map(GridCell, parts, starts, map(add, starts, lens)))
 
 
 def _cells(parts: list[str], pos: int) -> list[GridCell]:
@@ -72,7 +85,10 @@ _SPACE_CELL = re.compile(r"\S+(?: \S+)*")
 def split_row(line: str, offset: int) -> GridRow | None:
     """Split one line (starting at document offset `offset`) into cells; None for pipe separators."""
     if "\t" in line and not line.lstrip().startswith("|"):
-        return GridRow(_cells(line.split("\t"), offset), offset, offset + len(line), "tsv")
+        # a TSV line without any other whitespace (the usual one) has no cell to strip
+        parts = line.split("\t")
+        cells = _cells(parts, offset) if _NON_TAB_SPACE.search(line) else _bare_cells(parts, offset)
+        return GridRow(cells, offset, offset + len(line), "tsv")
     s = line.strip()
     if s.startswith("|"):
         if is_pipe_separator(line):

@@ -40,7 +40,7 @@ from decimal import Decimal
 from . import narrative_rules as R
 from .models import Amount, Fact, Section
 from .numbers import chinese_int, fold_width, parse_amount
-from .provenance import SourceRef
+from .provenance import SourceRef, new_record
 
 _HSPACE = set(" \t\u3000\xa0\r\u200b")
 _LINE_LEAD = re.compile(r"^\s*(?:#{1,6}\s*|>\s*|[-*+]\s+)?")
@@ -166,11 +166,14 @@ class _Section:
         amount = None
         if tok is not None and value is not None:
             s, e = self.view.span(tok.start, tok.end)
-            amount = Amount(value=value, unit=tok.unit, raw=self.ref.text[s:e],
-                            prov=self.ref.span(s, e, self._locator(phrase or name)))
+            amount = new_record(Amount, {"value": value, "unit": tok.unit, "raw": self.ref.text[s:e],
+                                         "prov": self.ref.span(s, e, self._locator(phrase or name))})
         s, e = self.view.span(*span)
-        self.out.append(Fact(name=name, qualifier=qualifier, amount=amount, text=text,
-                             prov=self.ref.span(s, e, self._locator(phrase or name)), section=self.path))
+        # typed values only: built without re-validation (same record as Fact(...) with these fields)
+        self.out.append(new_record(Fact, {
+            "name": name, "qualifier": qualifier, "amount": amount, "text": text,
+            "prov": self.ref.span(s, e, self._locator(phrase or name)), "section": self.path, "method": "rules",
+        }, {"name", "qualifier", "amount", "text", "prov", "section"}))
 
     def _text_fact(self, name: str, qualifier: str, i: int, j: int) -> None:
         while i < j and self.view.s[i] in _TRIM:

@@ -74,6 +74,7 @@ _CMP_RE = re.compile(r"^\s*(>=|<=|≥|≤|≧|≦|＞|＜|＝|=|>|<|大于等于
 _NOT_A_UNIT = re.compile(r"[前后底内全以止]|^年$|^月$|^日$")
 
 
+@lru_cache(maxsize=16384)
 def parse_comparison(text: str) -> Comparison | None:
     """Split an indicator value into comparator, number and unit; None for text values ('提升', '合规')."""
     m = _CMP_RE.match(fold_width(text))

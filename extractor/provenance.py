@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 _DEFAULTS: dict[type, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+# The slots of every pydantic model, set through their descriptors: about twice as fast as
+# object.__setattr__(obj, name, value), and this runs for every record the extractor builds.
+_new = object.__new__
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+
+
+def new_record(cls: type, fields: dict[str, Any], fields_set: set[str] | None = None) -> Any:
+    """`cls.model_construct(**fields)` for a dict holding every field (no defaults filled in): an instance
+    of `cls` whose field values are `fields` itself (trusted, already typed values)."""
+    obj = _new(cls)
+    _set_dict(obj, fields)
+    _set_fields_set(obj, set(fields) if fields_set is None else fields_set)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
 
 
 class Record(BaseModel):
@@ -29,12 +49,7 @@ class Record(BaseModel):
         for name, factory in factories.items():
             if name not in data:
                 data[name] = factory()
-        obj = cls.__new__(cls)
-        object.__setattr__(obj, "__dict__", data)
-        object.__setattr__(obj, "__pydantic_fields_set__", set(values) if _fields_set is None else _fields_set)
-        object.__setattr__(obj, "__pydantic_extra__", None)
-        object.__setattr__(obj, "__pydantic_private__", None)
-        return obj
+        return new_record(cls, data, set(values) if _fields_set is None else _fields_set)
 
 
 class Provenance(Record):
@@ -66,12 +81,10 @@ class SourceRef:
     def page_of(self, offset: int) -> int | None:
         if not self.page_starts:
             return None
-        import bisect
-
         return bisect.bisect_right(self.page_starts, offset)
 
     def span(self, start: int, end: int, locator: str) -> Provenance:
-        return Provenance.model_construct(
-            doc_id=self.doc_id, source=self.source, locator=locator, char_start=start, char_end=end,
-            quote=self.text[start:end], page=self.page_of(start),
-        )
+        return new_record(Provenance, {
+            "doc_id": self.doc_id, "source": self.source, "locator": locator, "char_start": start, "char_end": end,
+            "quote": self.text[start:end], "page": bisect.bisect_right(self.page_starts, start) if self.page_starts else None,
+        })

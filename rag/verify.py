@@ -27,7 +27,7 @@ _DATE = re.compile(r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月](?:\s*\d{1,2}\s*[日�
 _SPACED_CODE = re.compile(r"(?<![\d.])\d{3}(?:[ \t]\d{2}){1,2}(?![\d.])")
 _CODE_WORDS = re.compile(r"(编码|代码|科目|编号|代号|code)[：:\s]*$", re.IGNORECASE)
 _LIST_MARK = re.compile(r"^\s*[、.．)）]")
-_CONSTANTS = {Decimal(100), Decimal(1)}  # ×100 for a percentage needs no citation
+_CONSTANTS = {Decimal(1), Decimal(100), Decimal(10000), Decimal(100000000)}  # percent and 元/万元/亿元 factors need no citation
 
 
 class VerifyError(BudgetQAError):

@@ -25,7 +25,10 @@ _TOTAL_KEYS = ("资金总额",)
 
 def table_of(ctx: Context, kind: TableKind) -> Table | None:
     """The first non-empty table of a kind."""
-    return next((t for t in ctx.tables_of(kind) if not t.empty), None)
+    key = ("table_of", kind)
+    if key not in ctx.memo:
+        ctx.memo[key] = next((t for t in ctx.tables_of(kind) if not t.empty), None)
+    return ctx.memo[key]  # type: ignore[return-value]
 
 
 def tree(ctx: Context, table: Table) -> tuple[Node, list[TableRow]]:

@@ -32,23 +32,29 @@ def row_parts(ctx: Context, rule_id: str, kinds: tuple[TableKind, ...]) -> Itera
     """Every row's group totals against the sum of the group's columns (see structure.column_identities).
     Rows found printed a column off are reported once as `shifted_column` and not checked again."""
     yield from (f for f in row_shift_findings(ctx) if f.rule == rule_id)
+    moves = ctx.moves
     for table in ctx.tables:
         if table.kind not in kinds or table.empty:
             continue
+        # each identity's wording, once per table
+        idents = [(ident, "「" + "」+「".join(_short(p) for p in ident.parts) + "」", _short(ident.total))
+                  for ident in identities(ctx, table)]
+        tname = table_name(table)
         for row in table.rows:
             if not row.cells or id(row) in ctx.shifted_rows:
                 continue
             if table.kind == TableKind.fiscal_summary and row.side != "expenditure":
                 continue
-            by_col = {ctx.col(row, c.column): c.amount for c in row.cells}
-            for ident in identities(ctx, table):
+            rid = id(row)
+            by_col = {moves.get((rid, c.column), c.column): c.amount for c in row.cells}
+            head = ""
+            for ident, formula, total_name in idents:
                 total = by_col.get(ident.total)
                 parts = [a for a in (by_col.get(p) for p in ident.parts) if a is not None]
                 if total is None and not parts:
                     continue
-                formula = "「" + "」+「".join(_short(p) for p in ident.parts) + "」"
-                f = ctx.check_sum(rule_id, total, parts,
-                                  f"{table_name(table)}「{row_name(row)}」的「{_short(ident.total)}」", formula)
+                head = head or f"{tname}「{row_name(row)}」的「"
+                f = ctx.check_sum(rule_id, total, parts, f"{head}{total_name}」", formula)
                 if f:
                     yield f
 

@@ -31,18 +31,18 @@ def identities(ctx: Context, table: Table) -> list[ColumnIdentity]:
     understood) makes every identity it could belong to unknown, so none is invented."""
     def compute():
         paths = identity_columns(table)
-        extra = {c.column for r in table.rows for c in r.cells if c.column not in paths and c.column != "收入/金额"}
+        known = set(paths)
+        extra = {c.column for r in table.rows for c in r.cells if c.column not in known and c.column != "收入/金额"}
         if table.kind == TableKind.fiscal_summary:
-            extra = {c.column for r in table.rows if r.side == "expenditure" for c in r.cells if c.column not in paths}
+            extra = {c.column for r in table.rows if r.side == "expenditure" for c in r.cells if c.column not in known}
         return column_identities(table, paths + sorted(extra))
     return ctx.once(f"identities:{id(table)}", compute)  # type: ignore[return-value]
 
 
 def _holds(values: dict[str, Decimal], ident: ColumnIdentity) -> bool:
     parts = [values[p] for p in ident.parts if p in values]
-    total = values.get(ident.total, ZERO)
-    tolerance = STEP * max(1, sum(1 for v in parts if v))
-    return abs(total - sum(parts, ZERO)) <= tolerance
+    diff = abs(values.get(ident.total, ZERO) - sum(parts, ZERO))
+    return not diff or diff <= STEP * max(1, sum(1 for v in parts if v))
 
 
 def _all_hold(values: dict[str, Decimal], idents: list[ColumnIdentity]) -> bool:

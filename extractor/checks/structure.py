@@ -243,9 +243,13 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
 
 
 def walk(node: Node):
-    yield node
-    for child in node.children:
-        yield from walk(child)
+    """The nodes under `node` (itself first), depth first in print order."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        if n.children:
+            stack.extend(reversed(n.children))
 
 
 # ---- two-sided tables (收支总体情况表, 财政拨款收支总体情况表) ------------------------------------------------

@@ -8,6 +8,7 @@ row that lost or gained an empty label cell still lands in the right columns."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,7 +16,7 @@ from decimal import Decimal
 from ..grid import GridCell, GridRow
 from ..models import Amount, Cell, Table, TableKind, TableRow
 from ..numbers import parse_amount
-from ..provenance import Provenance, SourceRef
+from ..provenance import Provenance, SourceRef, new_record
 from ..segment import TableBlock
 from .columns import FUNCTIONAL_KINDS, common_caption, functional_columns, name_role, role_of
 from .layout import (
@@ -108,22 +109,14 @@ def merge_page_splits(blocks: list[TableBlock]) -> list[list[Piece]]:
     return tables
 
 
-def _make(cls, fields: dict):
-    """`cls.model_construct(**fields)` without its per-call overhead: thousands of records per document
-    are built from values that are already validated (offsets, Decimals, strings)."""
-    obj = cls.__new__(cls)
-    object.__setattr__(obj, "__dict__", fields)
-    object.__setattr__(obj, "__pydantic_fields_set__", set(fields))
-    object.__setattr__(obj, "__pydantic_extra__", None)
-    object.__setattr__(obj, "__pydantic_private__", None)
-    return obj
+# `cls.model_construct(**fields)` without its per-call overhead: thousands of records per document are
+# built from values that are already validated (offsets, Decimals, strings).
+_make = new_record
 
 
 def span(ref: SourceRef, start: int, end: int, locator: str) -> Provenance:
-    """Same record as `SourceRef.span`, built fast."""
-    return _make(Provenance, {"doc_id": ref.doc_id, "source": ref.source, "locator": locator, "char_start": start,
-                              "char_end": end, "quote": ref.text[start:end],
-                              "page": ref.page_of(start) if ref.page_starts else None})
+    """Same record as `SourceRef.span`."""
+    return ref.span(start, end, locator)
 
 
 def _amount(ref: SourceRef, cell: GridCell, unit: str, locator: str) -> Amount | None:
@@ -149,7 +142,10 @@ class RowDraft:
         self.unit_name = ""
 
     def build(self) -> TableRow:
-        return _make(TableRow, {f: getattr(self, f) for f in _ROW_FIELDS})
+        return _make(TableRow, {
+            "label": self.label, "code": self.code, "code_raw": self.code_raw, "code_kind": self.code_kind,
+            "gov_code": self.gov_code, "gov_label": self.gov_label, "side": self.side, "category": self.category,
+            "unit_name": self.unit_name, "is_total": self.is_total, "label_prov": self.label_prov, "cells": self.cells})
 
 
 def new_row(ref: SourceRef, label: str = "", cell: GridCell | None = None, side: str = "") -> RowDraft:
@@ -227,8 +223,17 @@ class TableParser:
         return _amount(self.ref, cell, self.unit, f"{self.block.title} / {label or '(无标签)'} / {path}")
 
     def cell(self, cell: GridCell, label: str, path: str, role: str) -> Cell | None:
-        a = self.amount(cell, label, path)
-        return _make(Cell, {"column": path, "role": role, "amount": a}) if a is not None else None
+        # `amount` inlined (this runs for every amount of every table)
+        value = parse_amount(cell.text)
+        if value is None:
+            return None
+        ref, start = self.ref, cell.start
+        prov = _make(Provenance, {
+            "doc_id": ref.doc_id, "source": ref.source, "locator": f"{self.block.title} / {label or '(无标签)'} / {path}",
+            "char_start": start, "char_end": cell.end, "quote": ref.text[start:cell.end],
+            "page": bisect_right(ref.page_starts, start) if ref.page_starts else None})
+        return _make(Cell, {"column": path, "role": role,
+                            "amount": _make(Amount, {"value": value, "unit": self.unit, "raw": cell.text, "prov": prov})})
 
     # ---- label + amounts (every table but the two-sided and performance ones) ---------------------
     def parse_label_amount(self) -> tuple[list[TableRow], list[str]]:

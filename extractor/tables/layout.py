@@ -67,10 +67,15 @@ def is_total_label(text: str) -> bool:
 def label_end(cells: list[GridCell]) -> int:
     """Index after the last label/code cell of a row: a cell is a label unless it is an amount, and an
     integer is a code (not an amount) when it has a leading zero or a text cell to its right."""
+    return _label_end(tuple([c.text for c in cells]))
+
+
+@lru_cache(maxsize=16384)
+def _label_end(texts: tuple[str, ...]) -> int:
     last = -1
     text_right = False
-    for j in range(len(cells) - 1, -1, -1):
-        t = cells[j].text
+    for j in range(len(texts) - 1, -1, -1):
+        t = texts[j]
         if not t:
             continue
         if parse_amount(t) is None:

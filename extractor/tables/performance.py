@@ -20,11 +20,12 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..grid import GridCell, GridRow
 from ..models import TABLE_NAMES, Indicator, TableKind
 from ..numbers import fold_width, parse_amount, parse_comparison
-from ..provenance import SourceRef
+from ..provenance import SourceRef, new_record
 from ..segment import TableBlock
 
 PERFORMANCE = (TableKind.dept_performance, TableKind.project_performance)
@@ -43,10 +44,16 @@ _PROJECT_CODE_LABEL = re.compile(r"^项目(编码|代码)[：:]?$")
 _NAMEISH = re.compile(r"(率|度|数|量|性|时间|时限|成本|费用?|经费|资金|情况|人次|次数|指标)$")
 
 
+_WS = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+
+
+@lru_cache(maxsize=16384)
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", "", text).replace("**", "")
+    return _WS.sub("", text).replace("**", "")
 
 
+@lru_cache(maxsize=16384)
 def _value_score(text: str) -> float:
     """How much a cell looks like a target value ('≥95%', '及时', '2023年12月31日前') vs an indicator name."""
     t = fold_width(text).strip()
@@ -54,7 +61,7 @@ def _value_score(text: str) -> float:
         return 3.0
     if _NAMEISH.search(t):
         return -2.0
-    if re.search(r"\d", t) and len(t) <= 16:
+    if _DIGIT.search(t) and len(t) <= 16:
         return 2.0
     n = len(t)
     return 1.0 if n <= 4 else 0.0 if n <= 6 else -1.0 if n <= 12 else -2.0
@@ -100,7 +107,12 @@ class _Record:
 
 
 def _is_header_row(row: GridRow) -> bool:
-    texts = [_norm(c.text) for c in row.cells if c.text]
+    return _is_header_texts(tuple([c.text for c in row.cells if c.text]))
+
+
+@lru_cache(maxsize=8192)
+def _is_header_texts(raw: tuple[str, ...]) -> bool:
+    texts = [_norm(t) for t in raw]
     if any(_NAME_HEAD.match(t) or _VALUE_HEAD.match(t) or _LEVEL_HEAD.match(t) for t in texts):
         return True
     if any("（项目编码）" in t or "（项目名称）" in t or t.startswith("项目金额") or t == "绩效目标" for t in texts):
@@ -223,6 +235,7 @@ class _Wide:
         self.code_col, self.name_col, self.amount_lo = 0, 1, 2
         self.shift = 0
         self.prev_pairs: dict[int, _Record] = {}
+        self.read: dict[int, tuple] = {}   # id(row) -> (entity, cells, pairs), as measure_shift read it
 
     def set_header(self, header: list[GridRow]) -> None:
         name_row = header[-1]
@@ -265,10 +278,14 @@ class _Wide:
         """How far this piece's data cells sit left (+) or right (-) of the header's 三级指标 columns."""
         cols = set(self.name_cols)
         hits = {d: 0 for d in (0, 1, -1, 2, -2)}
+        self.read = {}
         for row in rows:
             if _is_header_row(row):
                 continue
-            for idx, _, value in pair_cells(self._split(row)[1]):
+            entity, cells = self._split(row)
+            pairs = pair_cells(cells)
+            self.read[id(row)] = (entity, cells, pairs)   # feed() reads the same row the same way
+            for idx, _, value in pairs:
                 if value is not None:
                     for d in hits:
                         hits[d] += (idx + d) in cols
@@ -297,15 +314,19 @@ class _Wide:
         self.prev_pairs = {}
 
     def feed(self, row: GridRow) -> None:
-        if _is_header_row(row) or not self.name_cols:
+        if not self.name_cols or _is_header_row(row):
             return
-        entity, cells = self._split(row)
+        got = self.read.pop(id(row), None)
+        if got is not None:
+            entity, cells, pairs = got
+        else:
+            entity, cells = self._split(row)
+            pairs = pair_cells(cells)
         if entity:
             self._start_project(entity)
         if self.project is None:
             self.project = _Project()
         proj = self.project
-        pairs = pair_cells(cells)
         if not entity and len(pairs) == 1 and pairs[0][2] is None and pairs[0][0] in self.prev_pairs:
             self.prev_pairs[pairs[0][0]].level3 += pairs[0][1].text     # a wrapped indicator name
             return
@@ -357,12 +378,13 @@ def _locator(rec: _Record) -> str:
 
 def _indicator(ref: SourceRef, rec: _Record) -> Indicator:
     cmp = parse_comparison(rec.value.text)
-    return Indicator(
-        table=rec.kind, project=rec.project.name, project_code=rec.project.code,
-        level1=rec.level1, level2=rec.level2, level3=rec.level3, value_text=rec.value.text,
-        comparator=cmp.comparator if cmp else "", number=cmp.number if cmp else None, unit=cmp.unit if cmp else "",
-        prov=ref.span(rec.value.start, rec.value.end, _locator(rec)),
-    )
+    # every field given, all already typed: the record is built without re-validation
+    return new_record(Indicator, {
+        "table": rec.kind, "project": rec.project.name, "project_code": rec.project.code,
+        "level1": rec.level1, "level2": rec.level2, "level3": rec.level3, "value_text": rec.value.text,
+        "comparator": cmp.comparator if cmp else "", "number": cmp.number if cmp else None,
+        "unit": cmp.unit if cmp else "", "prov": ref.span(rec.value.start, rec.value.end, _locator(rec)),
+    })
 
 
 def extract_indicators(ref: SourceRef, blocks: list[TableBlock]) -> list[Indicator]:

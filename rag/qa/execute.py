@@ -312,7 +312,7 @@ def extractive(b: Builder, p: Parsed, views: list[DocView], search: PassageSearc
     i = b.cite(prov)
     b.quote_numbers(best.text, i)
     flat = re.sub(r"[\s#*]+", "", best.text)
-    b.add(f"{subject(best.view)}预算文件中的相关说明：“{flat}”[{i + 1}]")
+    b.add(f"{subject(best.view)}{best.view.doc.kind or '预算'}文件中的相关说明：“{flat}”[{i + 1}]")
     return True
 
 

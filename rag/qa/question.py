@@ -567,7 +567,6 @@ def _operation(p: Parsed, masked: str) -> None:
         kinds = {t.kind for t in p.targets}
         econ_basic = any(t.kind == "economic" and t.table == "gp_basic" for t in p.targets)
         keys = {t.key for t in p.targets}
-        p.targets = _drop_containers(p.targets, q)
         p.targets = [t for t in p.targets if not (
             t.kind == "metric" and ((t.key == "project" and "project" in kinds)
                                     or (t.key == "basic" and econ_basic)
@@ -576,18 +575,6 @@ def _operation(p: Parsed, masked: str) -> None:
                                     or (t.key.startswith("sangong_vehicle") and (keys & {
                                         "vehicles_general", "vehicles_enforcement", "vehicles_special"}
                                         or ("vehicles_total" in keys and "辆" in q)))))] or p.targets
-
-
-def _drop_containers(targets: list[Target], q: str) -> list[Target]:
-    """'基本支出中人员经费和公用经费各是多少': the figure written before 中/里 only says where the parts are."""
-    out = []
-    for i, t in enumerate(targets):
-        nxt = targets[i + 1] if i + 1 < len(targets) else None
-        if (t.kind == "metric" and nxt is not None and nxt.kind == "metric" and METRICS[nxt.key].group == t.key
-                and re.fullmatch(r"(?:的)?(?:中|里|当中|之中|里面)(?:的)?", q[t.end:nxt.start])):
-            continue
-        out.append(t)
-    return out or targets
 
 
 def _whole(p: Parsed, q: str, force: bool = False) -> None:

@@ -206,15 +206,37 @@ class DocView:
                 best = s.path or s.title
         return best
 
-    def _split_sentences(self) -> list[Sentence]:
+    def narrative_regions(self) -> list[tuple[int, int]]:
+        """The text outside the tables: before the first one and, where a document explains its figures after
+        its tables (决算 templates), between and after them."""
         text = self.text or ""
-        end = self.narrative_end()
+        spans = sorted((t.title_prov.char_start if t.title_prov else t.char_start, t.char_end)
+                       for t in self.doc.tables if t.char_end > 0)
+        if not spans:
+            return [(0, self.narrative_end())]
+        out, start = [], 0
+        for s0, s1 in spans:
+            if s0 > start:
+                out.append((start, s0))
+            start = max(start, s1)
+        if start < len(text):
+            out.append((start, len(text)))
+        return out
+
+    def _split_sentences(self) -> list[Sentence]:
         out: list[Sentence] = []
-        start = 0
+        for r0, r1 in self.narrative_regions():
+            out.extend(self._sentences_in(r0, r1))
+        return self._split_headings(out)
+
+    def _sentences_in(self, begin: int, end: int) -> list[Sentence]:
+        text = self.text or ""
+        out: list[Sentence] = []
+        start = begin
         # Sentences end at 。；！？ and at line breaks after a heading-like line; wrapped lines are joined.
         for m in re.finditer(r"[。；;！？]|\n(?=\s*(?:#|[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|第[一二三四五六七八九十]+部分))"
-                             r"|\n\s*\n(?=\s*(?:#|\*\*))", text[:end]):
-            stop = m.end()
+                             r"|\n\s*\n(?=\s*(?:#|\*\*))", text[begin:end]):
+            stop = begin + m.end()
             piece = text[start:stop]
             lead = len(piece) - len(piece.lstrip())
             tail = len(piece.rstrip())
@@ -227,6 +249,10 @@ class DocView:
             s0 = start + len(piece) - len(piece.lstrip())
             s1 = start + len(piece.rstrip())
             out.append(Sentence(text[s0:s1], s0, s1, self.section_at(s0)))
+        return out
+
+    def _split_headings(self, out: list[Sentence]) -> list[Sentence]:
+        text = self.text or ""
         # a heading line glued to the paragraph under it is a sentence of its own
         split: list[Sentence] = []
         for s in out:
