@@ -86,15 +86,22 @@ def run_ours(retriever: Retriever, cases: list[dict], **kw) -> tuple[dict[str, l
     return results, lat
 
 
-def run_baseline(ef: HashedNgramEmbedding, texts: dict[str, str], cases: list[dict],
-                 workdir: Path) -> tuple[dict[str, list[ChunkRef]], list[float], int]:
-    import chromadb
-    from langchain_chroma import Chroma
+def baseline_documents(texts: dict[str, str]) -> list:
+    """The naive pipeline's chunks: RecursiveCharacterTextSplitter(1000, 200) over each document's text."""
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200, add_start_index=True)
-    docs = splitter.split_documents([Document(page_content=t, metadata={"source": s}) for s, t in texts.items()])
+    return splitter.split_documents([Document(page_content=t, metadata={"source": s}) for s, t in texts.items()])
+
+
+def run_baseline(ef: HashedNgramEmbedding, texts: dict[str, str], cases: list[dict],
+                 workdir: Path) -> tuple[dict[str, list[ChunkRef]], list[float]]:
+    """(results by case id, latencies in ms); evals/runner.py calls this too."""
+    import chromadb
+    from langchain_chroma import Chroma
+
+    docs = baseline_documents(texts)
     client = chromadb.PersistentClient(path=str(workdir / f"baseline_{uuid.uuid4().hex[:6]}"),
                                        settings=chromadb.config.Settings(anonymized_telemetry=False))
     db = Chroma(collection_name="baseline", embedding_function=as_langchain(ef), client=client)
@@ -107,7 +114,7 @@ def run_baseline(ef: HashedNgramEmbedding, texts: dict[str, str], cases: list[di
         lat.append((time.perf_counter() - t) * 1000)
         results[q["id"]] = [ChunkRef(d.metadata["source"], d.page_content, d.metadata["start_index"],
                                      d.metadata["start_index"] + len(d.page_content)) for d in found]
-    return results, lat, len(docs)
+    return results, lat
 
 
 def build_store(root: Path, paths: list[Path], ef: HashedNgramEmbedding, workers: int = 1) -> tuple[float, dict]:
@@ -151,7 +158,8 @@ def main() -> int:
     store = Store.open(work / "ours", settings=Settings(), embedding=ef)
     retriever = Retriever(store)
     ours, lat_ours = run_ours(retriever, cases)
-    base, lat_base, base_chunks = run_baseline(ef, texts, cases, work)
+    base, lat_base = run_baseline(ef, texts, cases, work)
+    base_chunks = len(baseline_documents(texts))
     m_ours, m_base = score(cases, texts, ours), score(cases, texts, base)
     print(f"## Ours vs naive LangChain baseline (embedding {ef.identity})\n")
     print(HEADER)

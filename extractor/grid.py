@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from itertools import accumulate
-from operator import add
 
 _PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
@@ -52,9 +50,13 @@ def is_row_line(line: str) -> bool:
 
 def _bare_cells(parts: list[str], pos: int) -> list[GridCell]:
     """`_cells` for parts that need no stripping: each cell is its part, where it stands."""
-    lens = list(map(len, parts))
-    starts = list(accumulate([n + 1 for n in lens[:-1]], initial=pos))
-    return list(map(GridCell, parts, starts, map(add, starts, lens)))
+    cells = []
+    append = cells.append
+    for part in parts:
+        end = pos + len(part)
+        append(GridCell(part, pos, end))
+        pos = end + 1
+    return cells
 
 
 def _cells(parts: list[str], pos: int) -> list[GridCell]:

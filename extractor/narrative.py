@@ -40,7 +40,7 @@ from decimal import Decimal
 from . import narrative_rules as R
 from .models import Amount, Fact, Section
 from .numbers import chinese_int, fold_width, parse_amount
-from .provenance import SourceRef, new_record
+from .provenance import SourceRef, full_record, new_record
 
 _HSPACE = set(" \t\u3000\xa0\r\u200b")
 _LINE_LEAD = re.compile(r"^\s*(?:#{1,6}\s*|>\s*|[-*+]\s+)?")
@@ -63,7 +63,7 @@ _TRIM = set("，。；：,;:、\n")
 
 # Full-width digits/punctuation folded (same length), except the full-width comma: it separates clauses,
 # it is not a thousands separator in prose.
-_FOLD = {k: v for k, v in str.maketrans("０１２３４５６７８９．，－＋％", "0123456789.,-+%").items() if k != ord("，")}
+_FOLD = {ord(c): fold_width(c) for c in map(chr, range(0xFF00, 0xFFF0)) if fold_width(c) != c and c != "，"}
 # Runs of characters the view keeps (horizontal space and markdown '*' are dropped).
 _KEPT_RUN = re.compile("[^" + re.escape("".join(sorted(_HSPACE))) + r"*]+")
 
@@ -166,7 +166,7 @@ class _Section:
         amount = None
         if tok is not None and value is not None:
             s, e = self.view.span(tok.start, tok.end)
-            amount = new_record(Amount, {"value": value, "unit": tok.unit, "raw": self.ref.text[s:e],
+            amount = full_record(Amount, {"value": value, "unit": tok.unit, "raw": self.ref.text[s:e],
                                          "prov": self.ref.span(s, e, self._locator(phrase or name))})
         s, e = self.view.span(*span)
         # typed values only: built without re-validation (same record as Fact(...) with these fields)

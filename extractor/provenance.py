@@ -29,6 +29,23 @@ def new_record(cls: type, fields: dict[str, Any], fields_set: set[str] | None = 
     return obj
 
 
+_ALL_FIELDS: dict[type, set[str]] = {}
+
+
+def full_record(cls: type, fields: dict[str, Any]) -> Any:
+    """`new_record` for a dict holding every field of `cls`. Such records share one fields-set (all of
+    the fields): pydantic only ever adds the name of an assigned field to it, which it already holds."""
+    shared = _ALL_FIELDS.get(cls)
+    if shared is None:
+        shared = _ALL_FIELDS[cls] = set(cls.model_fields)  # type: ignore[attr-defined]
+    obj = _new(cls)
+    _set_dict(obj, fields)
+    _set_fields_set(obj, shared)
+    _set_extra(obj, None)
+    _set_private(obj, None)
+    return obj
+
+
 class Record(BaseModel):
     """Base of all records. `model_construct` is a fast path for trusted, already-typed internal data:
     the extractor builds thousands of values per document and pydantic's generic path dominated its time."""
@@ -84,7 +101,7 @@ class SourceRef:
         return bisect.bisect_right(self.page_starts, offset)
 
     def span(self, start: int, end: int, locator: str) -> Provenance:
-        return new_record(Provenance, {
+        return full_record(Provenance, {
             "doc_id": self.doc_id, "source": self.source, "locator": locator, "char_start": start, "char_end": end,
             "quote": self.text[start:end], "page": bisect.bisect_right(self.page_starts, start) if self.page_starts else None,
         })

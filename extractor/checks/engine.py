@@ -12,12 +12,15 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from operator import attrgetter
 
 from ..models import TABLE_NAMES, Amount, BudgetDocument, Finding, Table, TableRow
 from ..units import MONEY_UNITS, convert
 from .structure import column_name
 
 _WS = re.compile(r"\s")
+_UNIT_OF = attrgetter("unit")
+_VALUE_OF = attrgetter("value")
 STEP = Decimal("0.01")  # the printed rounding unit (尾差) per summed term
 ZERO = Decimal(0)
 
@@ -134,9 +137,11 @@ class Context:
         return out
 
     def use(self, amounts: Iterable[Amount | None]) -> None:
+        used = self.used
         for a in amounts:
             if a is not None:
-                self.used[(a.prov.char_start, a.prov.char_end)] = a
+                p = a.prov
+                used[(p.char_start, p.char_end)] = a
 
     def once(self, key: str, compute: Callable[[], object]):
         if key not in self.cache:
@@ -153,24 +158,30 @@ class Context:
                 formula: str, *, unit: str | None = None, note: str = "") -> Finding | None:
         """Σ left (what is printed as the subject) against Σ right (what it should be). Blank = 0."""
         left, right = list(left), list(right)
-        if not left and not right:
+        both = left + right
+        if not both:
             return None
-        unit = unit or (left[0].unit if left else right[0].unit)
-        if all(a.unit == unit for a in left) and all(a.unit == unit for a in right):
-            lv = [a.value for a in left]   # the common case: nothing to convert
-            rv = [a.value for a in right]
+        unit = unit or both[0].unit
+        units = list(map(_UNIT_OF, both))
+        if units.count(unit) == len(units):
+            # the common case: one unit, nothing to convert
+            act, expected = sum(map(_VALUE_OF, left), ZERO), sum(map(_VALUE_OF, right), ZERO)
+            self.use(both)
+            if act - expected == 0:
+                return None
+            lv, rv = [a.value for a in left], [a.value for a in right]
         else:
             lv = [value_in(a, unit) for a in left]
             rv = [value_in(a, unit) for a in right]
             if any(v is None for v in lv + rv):
                 return None  # units that cannot be compared (e.g. % against 万元): not this rule's business
-        self.use(left + right)
-        act = sum(lv, ZERO)  # type: ignore[arg-type]
-        expected = sum(rv, ZERO)  # type: ignore[arg-type]
+            self.use(both)
+            act = sum(lv, ZERO)  # type: ignore[arg-type]
+            expected = sum(rv, ZERO)  # type: ignore[arg-type]
         diff = act - expected
         if diff == 0:
             return None
-        if len({a.unit for a in left + right}) > 1 and abs(diff) * 2 <= max(_step(a, unit) for a in left + right):
+        if len(set(units)) > 1 and abs(diff) * 2 <= max(_step(a, unit) for a in both):
             return None  # 37151.47 万元 printed for 371514655 元: the same number at a coarser unit
         terms = [a for a, v in zip(right, rv, strict=True) if v] + [a for a, v in zip(left[1:], lv[1:], strict=True) if v]
         steps = [_step(a, unit) for a in terms]

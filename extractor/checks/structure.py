@@ -34,7 +34,6 @@ OF_WHICH_LEVEL = -1
 
 _WS = re.compile(r"\s+")
 _OF_WHICH_PREFIX = re.compile(r"^其中[：:]?")
-_NON_DIGIT = re.compile(r"\D")
 
 
 @lru_cache(maxsize=16384)
@@ -190,10 +189,6 @@ class Node:
     parent: Node | None = None
 
 
-def _digits(text: str) -> str:
-    return _NON_DIGIT.sub("", text or "")
-
-
 def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
     """Arrange a one-sided table's rows: the total row on top, then department/unit rows (a unit under the
     unit whose code prefixes it), then classification rows under their unit (款 under its 类, 项 under its
@@ -202,7 +197,10 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
     root = Node(totals[0] if totals else None, "root")
     units: list[Node] = []
     current_unit: Node | None = None
-    group_codes: list[Node] = []
+    # the current unit's classification and numbered rows: the first node of each code, and the numbered
+    # (item) ones in order — a row's parent is the node of its longest proper code prefix
+    first_of: dict[str, Node] = {}
+    outline: list[Node] = []
     for row in table.rows:
         if row.is_total:
             continue
@@ -214,30 +212,30 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
             node = Node(row, "unit", row.code, parent=parent)
             parent.children.append(node)
             units.append(node)
-            current_unit, group_codes = node, []
+            current_unit, first_of, outline = node, {}, []
             continue
         if not row.cells and not (kind in ("functional", "economic") and row.code):
             continue  # a header or label line with no numbers
         home = current_unit or root
-        if kind in ("functional", "economic") and _digits(row.code) == row.code and row.code:
-            parent = max((n for n in group_codes if row.code.startswith(n.code) and len(n.code) < len(row.code)),
-                         key=lambda n: len(n.code), default=None) or home
-            node = Node(row, "code", row.code, parent=parent)
-            group_codes.append(node)
+        code = row.code
+        if kind in ("functional", "economic") and code and code.isdecimal():   # digits only
+            parent = next((first_of[code[:k]] for k in range(len(code) - 1, -1, -1) if code[:k] in first_of), home)
+            node = Node(row, "code", code, parent=parent)
+            first_of.setdefault(code, node)
         else:
             # uncoded rows follow their outline numbering (一、 > （一） > 1、); '其中' lines and unnumbered
             # lines under a numbered one are breakdowns, not summed again
             level = label_level(row.label)
-            outline = [n for n in group_codes if n.kind == "item"]
             if level == OF_WHICH_LEVEL or (level == 0 and outline):
                 continue
             parent = home
             if level > 0:
-                above = [n for n in outline if 0 < label_level(n.row.label) < level]  # type: ignore[union-attr]
-                parent = above[-1] if above else home
-            node = Node(row, "item", row.code, parent=parent)
+                parent = next((n for n in reversed(outline) if 0 < label_level(n.row.label) < level),  # type: ignore[union-attr]
+                              home)
+            node = Node(row, "item", code, parent=parent)
             if level > 0:
-                group_codes.append(node)
+                first_of.setdefault(code, node)
+                outline.append(node)
         node.parent.children.append(node)  # type: ignore[union-attr]
     return root, [r for r in totals[1:] if compact(r.label) == compact(totals[0].label)]
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 from ..grid import GridCell, GridRow
 from ..models import Amount, Cell, Table, TableKind, TableRow
 from ..numbers import parse_amount
-from ..provenance import Provenance, SourceRef, new_record
+from ..provenance import Provenance, SourceRef, full_record, new_record
 from ..segment import TableBlock
 from .columns import FUNCTIONAL_KINDS, common_caption, functional_columns, name_role, role_of
 from .layout import (
@@ -123,7 +123,7 @@ def _amount(ref: SourceRef, cell: GridCell, unit: str, locator: str) -> Amount |
     value = parse_amount(cell.text)
     if value is None:
         return None
-    return _make(Amount, {"value": value, "unit": unit, "raw": cell.text,
+    return full_record(Amount, {"value": value, "unit": unit, "raw": cell.text,
                           "prov": span(ref, cell.start, cell.end, locator)})
 
 
@@ -142,7 +142,7 @@ class RowDraft:
         self.unit_name = ""
 
     def build(self) -> TableRow:
-        return _make(TableRow, {
+        return full_record(TableRow, {
             "label": self.label, "code": self.code, "code_raw": self.code_raw, "code_kind": self.code_kind,
             "gov_code": self.gov_code, "gov_label": self.gov_label, "side": self.side, "category": self.category,
             "unit_name": self.unit_name, "is_total": self.is_total, "label_prov": self.label_prov, "cells": self.cells})
@@ -228,12 +228,12 @@ class TableParser:
         if value is None:
             return None
         ref, start = self.ref, cell.start
-        prov = _make(Provenance, {
+        prov = full_record(Provenance, {
             "doc_id": ref.doc_id, "source": ref.source, "locator": f"{self.block.title} / {label or '(无标签)'} / {path}",
             "char_start": start, "char_end": cell.end, "quote": ref.text[start:cell.end],
             "page": bisect_right(ref.page_starts, start) if ref.page_starts else None})
         return _make(Cell, {"column": path, "role": role,
-                            "amount": _make(Amount, {"value": value, "unit": self.unit, "raw": cell.text, "prov": prov})})
+                            "amount": full_record(Amount, {"value": value, "unit": self.unit, "raw": cell.text, "prov": prov})})
 
     # ---- label + amounts (every table but the two-sided and performance ones) ---------------------
     def parse_label_amount(self) -> tuple[list[TableRow], list[str]]:

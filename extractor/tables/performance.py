@@ -25,7 +25,7 @@ from functools import lru_cache
 from ..grid import GridCell, GridRow
 from ..models import TABLE_NAMES, Indicator, TableKind
 from ..numbers import fold_width, parse_amount, parse_comparison
-from ..provenance import SourceRef, new_record
+from ..provenance import SourceRef, full_record
 from ..segment import TableBlock
 
 PERFORMANCE = (TableKind.dept_performance, TableKind.project_performance)
@@ -379,7 +379,7 @@ def _locator(rec: _Record) -> str:
 def _indicator(ref: SourceRef, rec: _Record) -> Indicator:
     cmp = parse_comparison(rec.value.text)
     # every field given, all already typed: the record is built without re-validation
-    return new_record(Indicator, {
+    return full_record(Indicator, {
         "table": rec.kind, "project": rec.project.name, "project_code": rec.project.code,
         "level1": rec.level1, "level2": rec.level2, "level3": rec.level3, "value_text": rec.value.text,
         "comparator": cmp.comparator if cmp else "", "number": cmp.number if cmp else None,

@@ -112,19 +112,36 @@ def _refine_sangong(table: Table) -> None:
                 cell.role = prefix + "total"
 
 
+_THIS_YEAR_TOTAL = re.compile(r"本年(?:收入|支出)合计")
+_CARRYFORWARD = re.compile(r"结转下年|年末结转|结余分配")
+
+
+def _name_role(column: str, two_sided: bool, sangong: bool) -> str | None:
+    """The role a column's name gives its cells, or None to keep the assigned one."""
+    col = column.replace(" ", "")
+    if not two_sided and _THIS_YEAR_TOTAL.fullmatch(col):
+        return "total"     # the first column of 收入决算表 / 支出决算表 is the table total
+    if "机关运行经费" in col and not sangong:
+        return "operating_expenses"
+    if "预留机动" in col:
+        return "reserve"
+    if _CARRYFORWARD.search(col):
+        return "carryforward"
+    return None
+
+
 def _refine_names(table: Table) -> None:
     two_sided = table.kind in (TableKind.summary, TableKind.fiscal_summary)
+    sangong = table.kind == TableKind.sangong
+    decided: dict[str, str | None] = {}   # per column: a table has few columns and many cells
     for row in table.rows:
         for cell in row.cells:
-            col = cell.column.replace(" ", "")
-            if not two_sided and re.fullmatch(r"本年(?:收入|支出)合计", col):
-                cell.role = "total"     # the first column of 收入决算表 / 支出决算表 is the table total
-            elif "机关运行经费" in col and table.kind != TableKind.sangong:
-                cell.role = "operating_expenses"
-            elif "预留机动" in col:
-                cell.role = "reserve"
-            elif re.search(r"结转下年|年末结转|结余分配", col):
-                cell.role = "carryforward"
+            col = cell.column
+            if col not in decided:
+                decided[col] = _name_role(col, two_sided, sangong)
+            role = decided[col]
+            if role is not None:
+                cell.role = role
 
 
 def _refine_codes(table: Table) -> None:
