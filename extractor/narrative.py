@@ -34,6 +34,7 @@ operating_expenses_purpose   text after the 机关运行经费 amount (what it c
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -47,11 +48,14 @@ _LINE_LEAD = re.compile(r"^\s*(?:#{1,6}\s*|>\s*|[-*+]\s+)?")
 _LIST_START = re.compile(r"^(?:[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、|\d+[.、．](?!\d)|第[一二三四五六七八九十]+部分)")
 _HARD_END = set("。！？!?")
 _SENTENCE_END = re.compile(r"[。！？!?\n]")
-_CLAUSE_SEP = re.compile(r"[，；：;:]|,(?!\d{3})")
+# Patterns open with a character class so the regex engine can skip ahead to candidate positions
+# (a leading lookbehind or alternation of classes would make it try every position of the text).
+_CLAUSE_SEP = re.compile(r"[，；：;:,](?:(?<=,)(?!\d{3})|(?<!,))")   # a comma before 3 digits groups thousands
 _MASK = re.compile(r"[（(][^（）()\n]{0,80}?\d[^（）()\n]{0,80}?[)）]")
-_TOKEN = re.compile(r"(?<![\d.])(\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+# A number not preceded by a digit or '.' (the lookbehind after its first digit) and its unit.
+_TOKEN = re.compile(r"(\d(?<![\d.]\d)(?:\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+)?))"
                     r"(亿元|万元|千元|元|%|‰|个|辆|台（套）|台\(套\)|台套|台|套|人|名)")
-_CN_TOKEN = re.compile(r"(?<!第)([零〇一二两三四五六七八九十百]+)(个)")
+_CN_TOKEN = re.compile(r"([零〇一二两三四五六七八九十百](?<!第[零〇一二两三四五六七八九十百])[零〇一二两三四五六七八九十百]*)(个)")
 _CN_CONTEXT = re.compile(r"内设|科室|处室|股室|二级|项目|机构")
 _TAIL = re.compile(r"[\u4e00-\u9fff（）()]{0,12}")
 _THRESHOLD = re.compile(r"^(?:以上|以下|以内|及以上)")
@@ -70,19 +74,31 @@ _KEPT_RUN = re.compile("[^" + re.escape("".join(sorted(_HSPACE))) + r"*]+")
 
 @dataclass
 class _View:
-    """Normalised text `s` with `idx[i]` = document offset of s[i]; '\n' marks a paragraph break."""
+    """Normalised text `s` and where each of its characters stands in the document: s is made of runs of
+    consecutive document characters, run k starting at s[starts[k]] = document offset docs[k] ('\n' marks
+    a paragraph break, a run of its own)."""
 
     s: str
-    idx: list[int]
+    starts: list[int]
+    docs: list[int]
+
+    def offset(self, i: int) -> int:
+        """Document offset of s[i] (negative i counts from the end, as for a list)."""
+        if i < 0:
+            i += len(self.s)
+        k = bisect_right(self.starts, i) - 1
+        return self.docs[k] + (i - self.starts[k])
 
     def span(self, i: int, j: int) -> tuple[int, int]:
-        return self.idx[i], self.idx[j - 1] + 1
+        return self.offset(i), self.offset(j - 1) + 1
 
 
 def normalise(text: str, start: int, end: int, heading_starts: set[int]) -> _View:
     """View of text[start:end]: a line break is kept only after 。！？, around headings and before list items."""
     chars: list[str] = []
-    idx: list[int] = []
+    starts: list[int] = []
+    docs: list[int] = []
+    size = 0   # len("".join(chars))
     prev_last, prev_heading, break_at = "", False, start
     pos = start
     for raw in text[start:end].split("\n"):
@@ -96,13 +112,17 @@ def normalise(text: str, start: int, end: int, heading_starts: set[int]) -> _Vie
         joined = "".join(r for r, _ in runs)
         if chars and (prev_heading or heading or prev_last in _HARD_END or _LIST_START.match(joined)):
             chars.append("\n")
-            idx.append(break_at)
+            starts.append(size)
+            docs.append(break_at)
+            size += 1
         chars.append(joined)
         for run, off in runs:
-            idx.extend(range(off, off + len(run)))
+            starts.append(size)
+            docs.append(off)
+            size += len(run)
         prev_last, prev_heading = joined[-1], heading
         break_at = min(line_start + len(raw), len(text) - 1)
-    return _View("".join(chars), idx)
+    return _View("".join(chars), starts, docs)
 
 
 @dataclass

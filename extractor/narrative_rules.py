@@ -23,7 +23,7 @@ NEGATIVE_VERBS = {"减少", "下降", "降低", "减"}
 FLAT = re.compile(r"持平|无变化|没有变化|保持不变|基本不变|相同|一致")
 SHARE = re.compile(r"占|比重|所占比例")
 # Reasons: 主要原因是… / 主要原因：… / 主要是由于…
-REASON = re.compile(r"(?:主要)?原因(?:是|为|在于)?[：:]?|主要(?:是由于|是因为|系)|系因")
+REASON = re.compile(r"主要原因(?:是|为|在于)?[：:]?|原因(?:是|为|在于)?[：:]?|主要(?:是由于|是因为|系)|系因")
 # A reason ends at '；' when the next clause opens another comparison.
 REASON_STOP = re.compile(r"；(?=(?:与|较|比)(?:上年|上一年|去年|\d{4}年)|同比)")
 LIST_MARK = re.compile(r"(?:主要是|主要有|主要包括|包括|分别是|分别为)[：:]?")

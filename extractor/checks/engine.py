@@ -91,7 +91,8 @@ class Context:
     def __init__(self, doc: BudgetDocument, text: str | None = None):
         self.doc = doc
         self.text = text
-        self.used: dict[tuple[int, int], Amount] = {}
+        self._used: dict[tuple[int, int], Amount] = {}
+        self._pending: list[Amount | None] = []   # amounts `use`d since `used` was last read
         self.shifted_rows: set[int] = set()
         self.moves: dict[tuple[int, str], str] = {}  # (row, printed column) -> column the value belongs to
         self.cache: dict[str, object] = {}
@@ -136,12 +137,21 @@ class Context:
                 out.append(t)
         return out
 
+    @property
+    def used(self) -> dict[tuple[int, int], Amount]:
+        """Every value that took part in some comparison, by its span (the last one given for a span).
+        Built when read: extraction itself never reads it."""
+        if self._pending:
+            used = self._used
+            for a in self._pending:
+                if a is not None:
+                    p = a.prov
+                    used[(p.char_start, p.char_end)] = a
+            self._pending = []
+        return self._used
+
     def use(self, amounts: Iterable[Amount | None]) -> None:
-        used = self.used
-        for a in amounts:
-            if a is not None:
-                p = a.prov
-                used[(p.char_start, p.char_end)] = a
+        self._pending.extend(amounts)
 
     def once(self, key: str, compute: Callable[[], object]):
         if key not in self.cache:

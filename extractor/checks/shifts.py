@@ -40,13 +40,23 @@ def identities(ctx: Context, table: Table) -> list[ColumnIdentity]:
 
 
 def _holds(values: dict[str, Decimal], ident: ColumnIdentity) -> bool:
-    parts = [values[p] for p in ident.parts if p in values]
-    diff = abs(values.get(ident.total, ZERO) - sum(parts, ZERO))
-    return not diff or diff <= STEP * max(1, sum(1 for v in parts if v))
+    """total = Σ parts within the printed rounding (±0.01 per non-zero part)."""
+    total, nonzero = ZERO, 0
+    for p in ident.parts:
+        v = values.get(p)
+        if v is not None:
+            total += v
+            if v:
+                nonzero += 1
+    diff = abs(values.get(ident.total, ZERO) - total)
+    return not diff or diff <= STEP * max(1, nonzero)
 
 
 def _all_hold(values: dict[str, Decimal], idents: list[ColumnIdentity]) -> bool:
-    return all(_holds(values, i) for i in idents)
+    for ident in idents:
+        if not _holds(values, ident):
+            return False
+    return True
 
 
 def find_row_shift(row: TableRow, order: list[str], idents: list[ColumnIdentity]) -> dict[str, str] | None:

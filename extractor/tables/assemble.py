@@ -26,6 +26,7 @@ from .layout import (
     clean_label,
     column_paths,
     gap_shift,
+    has_amount,
     header_amount_start,
     header_key,
     is_data_row,
@@ -68,10 +69,10 @@ def _split_repeated_headers(header: list[GridRow], data: list[GridRow]) -> list[
     i = 0
     while i < len(data):
         row = data[i]
-        key = row_key(row) if not any(c.text and parse_amount(c.text) is not None for c in row.cells) else ()
+        key = row_key(row) if not has_amount(row.cells) else ()
         if key and (key in keys or (_headerish(key, names) and not is_data_row(row, None))):
             run = [row]
-            while i + 1 < len(data) and (row_key(data[i + 1]) in keys or _headerish(row_key(data[i + 1]), names)) \
+            while i + 1 < len(data) and ((nxt := row_key(data[i + 1])) in keys or _headerish(nxt, names)) \
                     and not is_data_row(data[i + 1], None):
                 i += 1
                 run.append(data[i])
@@ -256,25 +257,37 @@ class TableParser:
                 columns.extend(p for p in layouts[idx].paths if p not in columns)
             placed.append((row, layouts[idx], idx, layouts[idx].row_start(row)))
         shifts = self._gap_shifts(placed)
+        kind, ref, unit, title = self.kind, self.ref, self.unit, self.block.title
+        sangong = kind == TableKind.sangong
         for row, lay, idx, start in placed:
             shift = shifts.get((idx, start, (lay.width - lay.start) - (len(row.cells) - start)))
-            tr = new_row(self.ref)
-            label_cell = describe(self.kind, tr, row.cells[:start], lay.label_cols, state)
+            tr = RowDraft()
+            label_cell = describe(kind, tr, row.cells[:start], lay.label_cols, state)
             if label_cell is not None:
-                tr.label_prov = span(self.ref, label_cell.start, label_cell.end, tr.label)
-            row_role = sangong_row_role(tr.label) if self.kind == TableKind.sangong else ""
+                tr.label_prov = ref.span(label_cell.start, label_cell.end, tr.label)
+            row_role = sangong_row_role(tr.label) if sangong else ""
             if row_role == "sangong_total":
                 tr.is_total = True
-            amounts = [(j - start, c) for j, c in enumerate(row.cells[start:], start) if c.text
-                       and parse_amount(c.text) is not None]
-            if not tr.label and not tr.code and not rows and amounts and self.kind != TableKind.sangong:
+            amounts = [(k, c, value) for k, c in enumerate(row.cells[start:])
+                       if c.text and (value := parse_amount(c.text)) is not None]
+            if not tr.label and not tr.code and not rows and amounts and not sangong:
                 tr.is_total = True   # a total row printed without its label
-            for k, c in amounts:
-                path = lay.path(shift(k) if shift else k)
-                role = row_role or role_of(self.kind, path, lay.caption)
-                cell = self.cell(c, tr.label or tr.code, path, role)
-                if cell is not None:
-                    tr.cells.append(cell)
+            if amounts:
+                # `self.cell` inlined: this runs for every amount of every table
+                paths, caption, append = lay.paths, lay.caption, tr.cells.append
+                locator = f"{title} / {tr.label or tr.code or '(无标签)'} / "
+                for k, c, value in amounts:
+                    if shift:
+                        k = shift(k)
+                    path = paths[k] if k < len(paths) else f"列{k + 1}"
+                    s, e = c.start, c.end
+                    prov = full_record(Provenance, {
+                        "doc_id": ref.doc_id, "source": ref.source, "locator": locator + path, "char_start": s,
+                        "char_end": e, "quote": ref.text[s:e],
+                        "page": bisect_right(ref.page_starts, s) if ref.page_starts else None})
+                    append(_make(Cell, {"column": path, "role": row_role or role_of(kind, path, caption),
+                                        "amount": full_record(Amount, {"value": value, "unit": unit, "raw": c.text,
+                                                                       "prov": prov})}))
             rows.append(tr)
         n = max((len(r.cells) for r in rows), default=0)
         return [r.build() for r in rows], columns or [f"列{i + 1}" for i in range(n)]

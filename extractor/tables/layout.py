@@ -87,6 +87,15 @@ def _label_end(texts: tuple[str, ...]) -> int:
     return last + 1
 
 
+def has_amount(cells: list[GridCell]) -> bool:
+    """Whether any cell is an amount (a plain loop: this runs for most rows, several times)."""
+    for c in cells:
+        t = c.text
+        if t and parse_amount(t) is not None:
+            return True
+    return False
+
+
 def amount_cells(cells: list[GridCell], start: int) -> list[tuple[int, GridCell]]:
     return [(j, c) for j in range(start, len(cells)) if (c := cells[j]).text and parse_amount(c.text) is not None]
 
@@ -108,7 +117,7 @@ def is_data_row(row: GridRow, amount_start: int | None) -> bool:
     """A row carrying values, or codes / a total or numbered label in the label area (so that an empty
     table's 合计 row is data while a header's 合计/小计/其中 column names are not)."""
     end = label_end(row.cells)
-    if any(c.text and parse_amount(c.text) is not None for c in row.cells[end:]):
+    if has_amount(row.cells[end:]):
         return True
     limit = end if amount_start is None else min(end, amount_start)
     for c in row.cells[:limit]:
@@ -142,7 +151,7 @@ def header_key(rows: list[GridRow]) -> tuple[tuple[str, ...], ...]:
 
 
 def row_key(row: GridRow) -> tuple[str, ...]:
-    return tuple(norm_header(c.text) for c in row.cells if c.text)
+    return tuple([norm_header(c.text) for c in row.cells if c.text])
 
 
 # ---- header -> column paths ----------------------------------------------------------------------------
@@ -278,10 +287,18 @@ def column_paths(header: list[GridRow], start: int, width: int) -> list[str]:
     """Best column paths for amount columns start..width-1 (positional when consistent, else by sequence)."""
     if not header or start >= width:
         return []
+    return list(_column_paths(tuple(tuple([c.text for c in r.cells]) for r in header), start, width))
+
+
+@lru_cache(maxsize=2048)
+def _column_paths(texts: tuple[tuple[str, ...], ...], start: int, width: int) -> tuple[str, ...]:
+    """`column_paths` of a header given by its cell texts (all it reads): a header is printed again on
+    every page of its table."""
+    header = [GridRow([GridCell(t, 0, 0) for t in row], 0, 0, "") for row in texts]
     paths = positional_paths(header, start, width)
     if paths is None:
         paths = sequence_paths(header, start, width) or []
-    return paths
+    return tuple(paths)
 
 
 def merge_wrapped_rows(rows: list[GridRow], strict: bool = False) -> tuple[list[GridRow], int]:

@@ -18,7 +18,8 @@ _CATEGORY = re.compile(r"类$|^(?:其他运转类|特定目标类|运转类|专�
 
 
 def digits(text: str) -> str:
-    return _NON_DIGIT.sub("", text)
+    # a code cell is usually digits only (str.isdecimal is re's \d): nothing to remove
+    return text if text.isdecimal() else _NON_DIGIT.sub("", text)
 
 
 @dataclass
@@ -26,12 +27,15 @@ class LabelColumns:
     """What each label column of a piece's header says (by position; a hint, not a rule)."""
 
     names: dict[int, str] = field(default_factory=dict)
+    # col_of answers, asked again for every row (names are complete once label_columns returns)
+    found: dict[tuple, int | None] = field(default_factory=dict, repr=False, compare=False)
 
     def col_of(self, *words: str, without: tuple[str, ...] = ()) -> int | None:
-        for j, name in sorted(self.names.items()):
-            if any(w in name for w in words) and not any(x in name for x in without):
-                return j
-        return None
+        key = (words, without)
+        if key not in self.found:
+            self.found[key] = next((j for j, name in sorted(self.names.items())
+                                    if any(w in name for w in words) and not any(x in name for x in without)), None)
+        return self.found[key]
 
 
 def label_columns(header_rows: list[list[str]], start: int) -> LabelColumns:
@@ -153,14 +157,18 @@ def _pad_kuan(texts):
 
 def _economic(tr: TableRow, texts, state: RowState) -> None:
     # 部门预算支出经济分类 codes are 3xx, 政府预算支出经济分类 codes 5xx: the first 5xx code starts the second half
-    split = next((i for i, (_j, c) in enumerate(texts)
-                  if is_code(c.text) and _ECON_GOV.match(digits(c.text))), len(texts))
+    split = len(texts)
+    for i, (_j, c) in enumerate(texts):
+        if is_code(c.text) and _ECON_GOV.match(digits(c.text)):
+            split = i
+            break
     dept, gov = texts[:split], texts[split:]
     dept = _pad_kuan(dept)
-    d_codes = [(j, c) for j, c in dept if is_code(c.text)]
-    d_words = [(j, c) for j, c in dept if not is_code(c.text)]
-    g_codes = [(j, c) for j, c in gov if is_code(c.text)]
-    g_words = [(j, c) for j, c in gov if not is_code(c.text)]
+    d_codes, d_words, g_codes, g_words = [], [], [], []   # (column, cell) in print order
+    for jc in dept:
+        (d_codes if is_code(jc[1].text) else d_words).append(jc)
+    for jc in gov:
+        (g_codes if is_code(jc[1].text) else g_words).append(jc)
     if g_codes:
         tr.gov_code = _econ_parts(g_codes)[0]
     if g_words:

@@ -9,7 +9,15 @@ from ..grid import GridCell, GridRow
 from ..models import TableRow
 from ..numbers import parse_amount
 from .columns import common_caption, role_of
-from .layout import carry_paths, gap_shift, is_label_header, is_total_label, merge_wrapped_rows, norm_header
+from .layout import (
+    carry_paths,
+    gap_shift,
+    has_amount,
+    is_label_header,
+    is_total_label,
+    merge_wrapped_rows,
+    norm_header,
+)
 
 if TYPE_CHECKING:
     from .assemble import Piece, TableParser
@@ -101,7 +109,7 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
             shift = shifts.get(r)
             for j in range(r + 1, len(cells)):
                 c = cells[j]
-                if _is_text(c) and any(x.text and parse_amount(x.text) is not None for x in cells[j + 1:]):
+                if _is_text(c) and has_amount(cells[j + 1:]):
                     # a second expenditure block on the same line (收支总表 split three ways: 收入 |
                     # 支出-功能分类 | 支出-支出用途): its label starts a row of its own
                     rows.append(tr.build())
