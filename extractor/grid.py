@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 
+_TEXT = attrgetter("text")
 _PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
@@ -32,6 +34,10 @@ class GridRow:
 
     def nonempty(self) -> list[GridCell]:
         return [c for c in self.cells if c.text]
+
+    def has_text(self) -> bool:
+        """Whether any cell has text (bool(nonempty()) without building the list)."""
+        return any(map(_TEXT, self.cells))
 
 
 # Whitespace other than the tab (str.strip and \s agree on what whitespace is).

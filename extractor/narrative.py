@@ -34,7 +34,7 @@ operating_expenses_purpose   text after the 机关运行经费 amount (what it c
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -168,6 +168,7 @@ class _Section:
         self.ref, self.view, self.path, self.out = ref, view, path, out
         self.work = _MASK.sub(lambda m: "□" * len(m.group(0)), view.s)
         self.toks = _tokens(self.work)
+        self.tok_starts = [t.start for t in self.toks]   # sorted: a sentence's tokens are found by bisection
         self.ctx = R.Context()
         self.current: R.Hit | None = None
         self.last_change: tuple[str, str] | None = None  # (reason name, qualifier)
@@ -225,7 +226,8 @@ class _Section:
             for m in rx.finditer(w, ss, se):
                 self._fact(name, "", (m.start(), m.end()), text="无", phrase=m.group(0))
         reasons = self._reasons(ss, se)
-        toks = [t for t in self.toks if ss <= t.start and t.tail_end <= se
+        toks = [t for t in self.toks[bisect_left(self.tok_starts, ss):bisect_left(self.tok_starts, se)]
+                if t.tail_end <= se
                 and not any(a <= t.start < b for a, b in reasons)]
         events = sorted([(a, b, None) for a, b in reasons] + [(t.start, t.tail_end, t) for t in toks],
                         key=lambda e: e[0])

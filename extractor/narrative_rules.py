@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Budget types that head 财政拨款 lines and scoped expenditure (一般公共预算支出 …).
 _BT = r"(?:一般公共预算|政府性基金(?:预算)?|国有资本经营(?:预算)?)"
@@ -99,6 +100,7 @@ class Context:
     functional: bool = False
 
 
+@lru_cache(maxsize=8192)
 def clean_label(label: str) -> str:
     """Drop list markers (其中：, 一是, （二）, 、) and trailing 为/是; keep the name as printed."""
     s = label.replace("□", "")
@@ -210,6 +212,17 @@ def _count(label: str, tail: str) -> list[Hit]:
 
 def classify(label: str, kind: str, tail: str, ctx: Context, explicit_only: bool = False) -> list[Hit]:
     """Facts named by `label` for a number of `kind` (money | count | vehicle | equipment | people)."""
+    return list(_classify(label, kind, tail, ctx.mode, ctx.scope, ctx.functional, explicit_only))
+
+
+@lru_cache(maxsize=8192)
+def _classify(label: str, kind: str, tail: str, mode: str | None, scope: str, functional: bool,
+              explicit_only: bool) -> tuple[Hit, ...]:
+    """`classify` as a pure function of the context's fields (Hits are frozen: the answer is shared)."""
+    return tuple(_classify_in(label, kind, tail, Context(mode, scope, functional), explicit_only))
+
+
+def _classify_in(label: str, kind: str, tail: str, ctx: Context, explicit_only: bool) -> list[Hit]:
     label = _YEAR_PREFIX.sub("", label.replace("□", ""))
     if kind == "money":
         return _money(label, ctx, explicit_only)

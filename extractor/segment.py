@@ -78,12 +78,9 @@ def unit_from_line(text: str) -> str | None:
     return None
 
 
-_TITLE_WORDS = ("表", "预算", "决算", "情况")
-
-
 def _title_kind(line: Line) -> TableKind | None:
     text = line.text
-    # any of _TITLE_WORDS (spelled out: the fastest test, run on every line)
+    # a title holds one of 表 预算 决算 情况 (tested with `in`: the cheapest test, run on every line)
     if len(text) > 90 or not ("表" in text or "预算" in text or "决算" in text or "情况" in text):
         return None
     return _title_kind_of(text)

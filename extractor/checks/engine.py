@@ -158,6 +158,22 @@ class Context:
             self.cache[key] = compute()
         return self.cache[key]
 
+    def balanced(self, left: list[Amount], right: list[Amount]) -> bool:
+        """True when `compare(…, left, right, …)` (no unit given) has nothing to report because Σ left and
+        Σ right are equal in one unit — the usual outcome — with the values recorded as used, as compare
+        records them. False otherwise: then compare says what differs. Saves building the wording."""
+        both = left + right
+        if not both:
+            return True
+        unit = both[0].unit
+        for a in both:
+            if a.unit != unit:
+                return False
+        if sum(map(_VALUE_OF, left), ZERO) - sum(map(_VALUE_OF, right), ZERO) != 0:
+            return False
+        self._pending.extend(both)
+        return True
+
     def check_sum(self, rule_id: str, actual: Amount | None, parts: Sequence[Amount], subject: str,
                   formula: str, *, unit: str | None = None, note: str = "") -> Finding | None:
         """`actual` (None = printed blank, i.e. 0) against Σ parts. Returns a finding or None."""
@@ -294,12 +310,15 @@ def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, c
     for col in order:
         parts = by_col.get(col, [])
         actual = top.get(col)
-        tolerance[col] = STEP * max(1, sum(1 for p in parts if p.value))
+        if ctx.balanced([actual] if actual is not None else [], parts):
+            continue
         f = ctx.check_sum(rule_id, actual, parts, f"{subject}「{column_name(col)}」", formula)
         if f is not None:
             results[col] = f
     failing = {col for col, f in results.items() if f.severity == "mismatch"}
     if len(failing) >= 2:
+        for col in order:
+            tolerance[col] = STEP * max(1, sum(1 for p in by_col.get(col, []) if p.value))
         shift = _find_shift(ctx, parent, children, order, failing, tolerance)
         if shift is not None:
             row, moves = shift

@@ -32,14 +32,20 @@ def table_of(ctx: Context, kind: TableKind) -> Table | None:
 
 
 def tree(ctx: Context, table: Table) -> tuple[Node, list[TableRow]]:
-    return ctx.once(f"tree:{id(table)}", lambda: row_tree(table))  # type: ignore[return-value]
+    key = ("tree", id(table))
+    got = ctx.memo.get(key)
+    if got is None:
+        got = ctx.memo[key] = row_tree(table)
+    return got  # type: ignore[return-value]
 
 
 def sides(ctx: Context, table: Table) -> tuple[Side, Side]:
-    def compute():
-        return (parse_side([r for r in table.rows if r.side == "income"]),
-                parse_side([r for r in table.rows if r.side == "expenditure"]))
-    return ctx.once(f"sides:{id(table)}", compute)  # type: ignore[return-value]
+    key = ("sides", id(table))
+    got = ctx.memo.get(key)
+    if got is None:
+        got = ctx.memo[key] = (parse_side([r for r in table.rows if r.side == "income"]),
+                               parse_side([r for r in table.rows if r.side == "expenditure"]))
+    return got  # type: ignore[return-value]
 
 
 def column_roles(ctx: Context, table: Table) -> dict[str, str]:

@@ -51,7 +51,7 @@ def row_parts(ctx: Context, rule_id: str, kinds: tuple[TableKind, ...]) -> Itera
             for ident, formula, total_name in idents:
                 total = by_col.get(ident.total)
                 parts = [a for a in (by_col.get(p) for p in ident.parts) if a is not None]
-                if total is None and not parts:
+                if total is None and not parts or ctx.balanced([total] if total is not None else [], parts):
                     continue
                 head = head or f"{tname}「{row_name(row)}」的「"
                 f = ctx.check_sum(rule_id, total, parts, f"{head}{total_name}」", formula)

@@ -29,14 +29,17 @@ def identity_columns(table: Table) -> list[str]:
 def identities(ctx: Context, table: Table) -> list[ColumnIdentity]:
     """The header's identities; a column printed in rows but missing from the header (its name not
     understood) makes every identity it could belong to unknown, so none is invented."""
-    def compute():
+    key = ("identities", id(table))
+    got = ctx.memo.get(key)
+    if got is None:
         paths = identity_columns(table)
         known = set(paths)
-        extra = {c.column for r in table.rows for c in r.cells if c.column not in known and c.column != "收入/金额"}
         if table.kind == TableKind.fiscal_summary:
             extra = {c.column for r in table.rows if r.side == "expenditure" for c in r.cells if c.column not in known}
-        return column_identities(table, paths + sorted(extra))
-    return ctx.once(f"identities:{id(table)}", compute)  # type: ignore[return-value]
+        else:
+            extra = {c.column for r in table.rows for c in r.cells if c.column not in known and c.column != "收入/金额"}
+        got = ctx.memo[key] = column_identities(table, paths + sorted(extra))
+    return got  # type: ignore[return-value]
 
 
 def _holds(values: dict[str, Decimal], ident: ColumnIdentity) -> bool:

@@ -82,13 +82,9 @@ class ColumnIdentity:
     parts: tuple[str, ...]  # column paths whose sum is the total
 
 
-def _nested_paths(table: Table, paths: list[str]) -> dict[str, str]:
+def _nested_paths(paths: tuple[str, ...], roles: dict[str, str]) -> dict[str, str]:
     """Printed path -> structural path. Flat columns with a known role are nested under 基本支出/项目支出 so a
     flattened header ('合计 | 基本支出 | 人员经费 | 公用经费 | 项目支出') still yields the right groups."""
-    roles: dict[str, str] = {}
-    for r in table.rows:
-        for c in r.cells:
-            roles.setdefault(c.column, c.role)
     flat_basic = next((p for p in paths if roles.get(p) == "basic" and "/" not in p), None)
     flat_project = next((p for p in paths if roles.get(p) == "project" and "/" not in p), None)
     out = {}
@@ -117,7 +113,18 @@ def column_identities(table: Table, paths: list[str] | None = None) -> list[Colu
     paths = [p for p in (paths if paths is not None else table.columns) if p]
     if len(paths) < 2:
         return []
-    structural = _nested_paths(table, paths)
+    first_role: dict[str, str] = {}   # the role of each column's first cell
+    for r in table.rows:
+        for c in r.cells:
+            first_role.setdefault(c.column, c.role)
+    return list(_identities(tuple(paths), tuple([first_role.get(p, "") for p in paths])))
+
+
+@lru_cache(maxsize=2048)
+def _identities(paths: tuple[str, ...], roles: tuple[str, ...]) -> tuple[ColumnIdentity, ...]:
+    """`column_identities` from what it depends on: the paths and their roles (tables of one template
+    share them)."""
+    structural = _nested_paths(paths, dict(zip(paths, roles, strict=True)))
     back = {v: k for k, v in structural.items()}
     tree: dict[tuple[str, ...], list[str]] = {}
     for p in paths:
@@ -175,7 +182,7 @@ def column_identities(table: Table, paths: list[str] | None = None) -> list[Colu
         if unknown or not parts or is_unknown_column(total_path):
             continue
         out.append(ColumnIdentity("/".join(prefix), total_path, tuple(parts)))
-    return out
+    return tuple(out)
 
 
 # ---- the row tree ----------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from ..grid import GridCell, GridRow
 from ..models import Amount, Cell, Table, TableKind, TableRow
@@ -87,11 +88,14 @@ def _headerish(key: tuple[str, ...], names: set[str]) -> bool:
     return len(key) >= 2 and sum(k in names for k in key) * 2 >= len(key)
 
 
-def merge_page_splits(blocks: list[TableBlock]) -> list[list[Piece]]:
-    """Consecutive blocks of the same kind and title are one table broken across pages."""
+def merge_page_splits(blocks: list[TableBlock], splits: dict[int, tuple[list[GridRow], list[GridRow]]] | None = None
+                      ) -> list[list[Piece]]:
+    """Consecutive blocks of the same kind and title are one table broken across pages. `splits` holds
+    `split_header(block.rows)` by id(block) where the caller has it already."""
     tables: list[list[Piece]] = []
     for block in blocks:
-        header, data = split_header(block.rows)
+        known = splits.get(id(block)) if splits else None
+        header, data = known if known is not None else split_header(block.rows)
         same = tables and tables[-1][0].block.kind == block.kind and \
             _title_key(tables[-1][0].block.title) == _title_key(block.title) and block.kind not in PERFORMANCE
         if same:
@@ -125,7 +129,7 @@ def _amount(ref: SourceRef, cell: GridCell, unit: str, locator: str) -> Amount |
     if value is None:
         return None
     return full_record(Amount, {"value": value, "unit": unit, "raw": cell.text,
-                          "prov": span(ref, cell.start, cell.end, locator)})
+                                "prov": span(ref, cell.start, cell.end, locator)})
 
 
 _ROW_FIELDS = ("label", "code", "code_raw", "code_kind", "gov_code", "gov_label", "side", "category", "unit_name",
@@ -164,11 +168,13 @@ class _Layout:
             h_start = ends.most_common(1)[0][0] if ends else 0
             self.width = max(self.width, max((len(r.cells) for r in data), default=0))
         self.start = h_start
-        n_data = max((len(r.cells) - self.row_start(r) for r in data), default=0)
+        # where each data row's amounts start, kept for the parser (keyed by the row's identity)
+        self.starts = {id(r): self.row_start(r) for r in data}
+        n_data = max((len(r.cells) - self.starts[id(r)] for r in data), default=0)
         width = max(self.width, self.start + n_data)
         paths = column_paths(header, self.start, width) if header else []
         if kind in FUNCTIONAL_KINDS and header:
-            canon = functional_columns("/".join(norm_header(c.text) for r in header for c in r.cells if c.text), 0)
+            canon = _functional_columns("/".join([norm_header(c.text) for r in header for c in r.cells if c.text]))
             if len([p for p in paths if p]) != len(canon) or not _all_named(paths):
                 paths = canon
         self.paths = [p or f"列{i + 1}" for i, p in enumerate(paths)]
@@ -187,6 +193,16 @@ class _Layout:
 
     def path(self, k: int) -> str:
         return self.paths[k] if k < len(self.paths) else f"列{k + 1}"
+
+
+@lru_cache(maxsize=1024)
+def _functional_columns_of(header_text: str) -> tuple[str, ...]:
+    return tuple(functional_columns(header_text, 0))
+
+
+def _functional_columns(header_text: str) -> list[str]:
+    """`functional_columns(header_text, 0)`, computed once per header text (headers repeat on every page)."""
+    return list(_functional_columns_of(header_text))
 
 
 def _all_named(paths: list[str]) -> bool:
@@ -238,7 +254,7 @@ class TableParser:
 
     # ---- label + amounts (every table but the two-sided and performance ones) ---------------------
     def parse_label_amount(self) -> tuple[list[TableRow], list[str]]:
-        tagged: list[tuple[GridRow, int]] = [(r, i) for i, p in enumerate(self.pieces) for r in p.data if r.nonempty()]
+        tagged: list[tuple[GridRow, int]] = [(r, i) for i, p in enumerate(self.pieces) for r in p.data if r.has_text()]
         merged, self.wrapped = merge_wrapped_rows([r for r, _ in tagged])
         # keep each surviving row with its piece (wrapped fragments were folded into the row above)
         piece_of = {id(r): i for r, i in tagged}
@@ -255,7 +271,9 @@ class TableParser:
                 piece = self.pieces[idx]
                 layouts[idx] = _Layout(self.kind, piece.header, piece.data)
                 columns.extend(p for p in layouts[idx].paths if p not in columns)
-            placed.append((row, layouts[idx], idx, layouts[idx].row_start(row)))
+            lay = layouts[idx]
+            start = lay.starts.get(id(row))   # None for a row rebuilt by the wrapped-cell merge
+            placed.append((row, lay, idx, lay.row_start(row) if start is None else start))
         shifts = self._gap_shifts(placed)
         kind, ref, unit, title = self.kind, self.ref, self.unit, self.block.title
         sangong = kind == TableKind.sangong
@@ -325,12 +343,12 @@ class TableParser:
             for row in data:
                 cells = row.cells
                 first = next((j for j, c in enumerate(cells) if c.text and parse_amount(c.text) is not None
-                              and not (re.fullmatch(r"\d+", c.text) and (c.text.startswith("0") or len(c.text) > 6))
+                              and not (c.text.isdecimal() and (c.text.startswith("0") or len(c.text) > 6))
                               and not _is_code_before_text(cells, j)), None)
                 if first is None:
                     continue
                 words = [c for c in cells[:first] if c.text and parse_amount(c.text) is None]
-                codes = [c for c in cells[:first] if c.text and re.fullmatch(r"\d{3,}", c.text)]
+                codes = [c for c in cells[:first] if len(c.text) >= 3 and c.text.isdecimal()]   # \d{3,}
                 label_cell = words[-1] if words else None
                 label = clean_label(label_cell.text) if label_cell else ""
                 tr = new_row(self.ref, label, label_cell)
@@ -357,7 +375,7 @@ class TableParser:
 
 def _is_code_before_text(cells: list[GridCell], j: int) -> bool:
     t = cells[j].text
-    return bool(re.fullmatch(r"\d+", t)) and any(
+    return t.isdecimal() and any(   # isdecimal: all of re's \d
         c.text and parse_amount(c.text) is None for c in cells[j + 1:j + 3]) and (len(t) >= 3 and t.startswith("0"))
 
 
@@ -418,8 +436,15 @@ def complete_truncated_headers(tables: list[Table]) -> list[str]:
 def build_tables(ref: SourceRef, blocks: list[TableBlock]) -> tuple[list[Table], list[str]]:
     tables: list[Table] = []
     notes: list[str] = []
-    blocks = [split_side_by_side(b) for b in blocks]   # one grid holding 2-3 tables side by side
-    for pieces in merge_page_splits(blocks):
+    splits: dict[int, tuple[list[GridRow], list[GridRow]]] = {}
+    split_blocks = []
+    for b in blocks:   # one grid holding 2-3 tables side by side
+        split = split_header(b.rows)
+        piece = split_side_by_side(b, split)
+        if piece is b:
+            splits[id(b)] = split   # header and data rows, read once
+        split_blocks.append(piece)
+    for pieces in merge_page_splits(split_blocks, splits):
         parser = TableParser(ref, pieces)
         table = refine_table(parser.parse())   # template column roles (tables.templates)
         if table.parts > 1:

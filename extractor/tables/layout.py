@@ -308,6 +308,13 @@ def merge_wrapped_rows(rows: list[GridRow], strict: bool = False) -> tuple[list[
     out: list[GridRow] = []
     merged = 0
     for row in rows:
+        if out:
+            # a row can only be a fragment when its first text cell is one (with the widest limit, 6):
+            # the usual row is settled on its first cell
+            first = next((c.text for c in row.cells if c.text), None)
+            if first is None or not _fragment(first, 6, strict):
+                out.append(row)
+                continue
         filled = [(j, c) for j, c in enumerate(row.cells) if c.text]
         prev = out[-1] if out else None
         limit = 4 if strict or len(filled) > 1 else 6

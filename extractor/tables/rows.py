@@ -12,6 +12,7 @@ from .columns import FUNCTIONAL_KINDS, sangong_role
 from .layout import clean_label, is_code, is_total_label, norm_header
 
 _NON_DIGIT = re.compile(r"\D")
+_SPACE = re.compile(r"\s")
 _ECON_DEPT = re.compile(r"^3\d{2}(?:\d{2})?$")
 _ECON_GOV = re.compile(r"^5\d{2}(?:\d{2})?$")
 _CATEGORY = re.compile(r"类$|^(?:其他运转类|特定目标类|运转类|专项业务类|公用经费类|人员类)")
@@ -96,7 +97,7 @@ def _set_label(tr: TableRow, cell: GridCell, state: RowState | None = None) -> N
 
 def _is_unit_code(text: str, j: int, unit_col: int | None) -> bool:
     d = digits(text)
-    if re.search(r"\s", text.strip()):
+    if _SPACE.search(text.strip()):
         return False  # '201 03 01' is a split functional code
     return (unit_col is not None and j == unit_col) or (text.startswith("0") and len(d) >= 3) or len(d) in (6, 9)
 

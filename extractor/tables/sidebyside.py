@@ -48,10 +48,12 @@ def _slice(row: GridRow, lo: int, hi: int | None) -> GridRow | None:
     return GridRow(list(cells), filled[0].start, filled[-1].end, row.style)
 
 
-def split_side_by_side(block: TableBlock) -> TableBlock:
+def split_side_by_side(block: TableBlock, split: tuple[list[GridRow], list[GridRow]] | None = None) -> TableBlock:
+    """The block with its side-by-side groups one after another (the block itself when it has none).
+    `split` is `split_header(block.rows)` when the caller has it already."""
     if block.kind in _TWO_SIDED or not block.rows:
         return block
-    header, _data = split_header(block.rows)
+    header, _data = split if split is not None else split_header(block.rows)
     starts = _groups(header) if header else None
     if not starts:
         return block

@@ -3,6 +3,7 @@ label, amount as in 一般公共预算 | 小计 | 4,596.71) and an expenditure s
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..grid import GridCell, GridRow
@@ -50,6 +51,13 @@ class _Sides:
         self.caption = common_caption(self.right_paths)
 
 
+@lru_cache(maxsize=1024)
+def _sides_of(texts: tuple[tuple[str, ...], ...]) -> _Sides:
+    """`_Sides` of a header given by its cell texts (all it reads; the header repeats on every page).
+    Shared: read only."""
+    return _Sides([GridRow([GridCell(t, 0, 0) for t in row], 0, 0, "") for row in texts])
+
+
 def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[TableRow], list[str]]:
     from .assemble import new_row
 
@@ -57,11 +65,11 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
     rows: list[TableRow] = []
     columns: list[str] = []
     for piece in pieces:
-        sides = _Sides(piece.header)
+        sides = _sides_of(tuple(tuple([c.text for c in r.cells]) for r in piece.header))
         for p in [sides.left_path] + sides.right_paths:
             if p not in columns:
                 columns.append(p)
-        data, wrapped = merge_wrapped_rows([r for r in piece.data if r.nonempty()], strict=True)
+        data, wrapped = merge_wrapped_rows([r for r in piece.data if r.has_text()], strict=True)
         parser.wrapped += wrapped
         found = []
         for row in data:
