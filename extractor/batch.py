@@ -1,7 +1,8 @@
 """Bulk extraction: many files, a process pool, bad files reported and skipped.
 
-Workers send back what the caller needs in its cheapest form: a document object (in-process), its JSON
-(pickling a whole BudgetDocument across processes cost more than extracting it), or tidy rows."""
+Workers send back what the caller needs in its cheapest form: a document object (in-process), its JSON as
+UTF-8 bytes (pickling a whole BudgetDocument across processes cost more than extracting it; bytes cross the
+pipe without being decoded and re-encoded), or tidy rows."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ Shape = Literal["document", "json", "tidy"]
 class Outcome:
     path: Path
     document: BudgetDocument | None = None
-    json: str | None = None
+    json: bytes | None = None  # the document's JSON, UTF-8 (what `extract --format json` writes)
     tidy: list[dict] | None = None
     summary: dict | None = None
     error: str | None = None
@@ -45,6 +46,11 @@ def _summary(doc: BudgetDocument) -> dict:
             "findings": len(doc.findings)}
 
 
+def _to_json(doc: BudgetDocument) -> bytes:
+    """`doc.model_dump_json()` encoded as UTF-8, without building the str in between."""
+    return BudgetDocument.__pydantic_serializer__.to_json(doc)
+
+
 def _extract_one(path: Path, shape: Shape = "document") -> Outcome:
     from .export import tidy_rows
     from .pipeline import extract_file
@@ -56,10 +62,13 @@ def _extract_one(path: Path, shape: Shape = "document") -> Outcome:
     except Exception as exc:  # a parser bug must not stop a bulk run; it is reported with the file
         return Outcome(path, error=f"{path}: internal error while extracting ({type(exc).__name__}: {exc})")
     if shape == "json":
-        return Outcome(path, json=doc.model_dump_json(), summary=_summary(doc))
+        return Outcome(path, json=_to_json(doc), summary=_summary(doc))
     if shape == "tidy":
         return Outcome(path, tidy=tidy_rows(doc), summary=_summary(doc))
     return Outcome(path, document=doc, summary=_summary(doc))
+
+
+_GC_THRESHOLD = 10_000  # allocations between young-generation collections (CPython's default: 700)
 
 
 def _worker_init() -> None:
@@ -69,15 +78,21 @@ def _worker_init() -> None:
     from . import export, pipeline  # noqa: F401
 
     gc.freeze()
-    gc.set_threshold(10_000, 20, 20)
+    gc.set_threshold(_GC_THRESHOLD, 20, 20)
 
 
 def extract_many(paths: list[Path], workers: int = 1, shape: Shape = "document") -> Iterator[Outcome]:
     """Yield one Outcome per input path, in input order. With workers > 1 a process pool is used and
     'document' results travel as JSON (call `Outcome.get_document()`)."""
     if workers <= 1 or len(paths) < 2:
-        for p in paths:
-            yield _extract_one(p, shape)
+        # in-process: the same collector setting as the pool workers, restored when the caller is done
+        threshold = gc.get_threshold()
+        gc.set_threshold(_GC_THRESHOLD, *threshold[1:])
+        try:
+            for p in paths:
+                yield _extract_one(p, shape)
+        finally:
+            gc.set_threshold(*threshold)
         return
     wire_shape: Shape = "json" if shape == "document" else shape
     with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:

@@ -48,9 +48,12 @@ def tidy_rows(doc: BudgetDocument) -> list[dict]:
     return rows
 
 
-def _atomic_write(path: Path, data: str) -> None:
+def _atomic_write(path: Path, data: str | bytes) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(data, encoding="utf-8")
+    if isinstance(data, bytes):
+        tmp.write_bytes(data)
+    else:
+        tmp.write_text(data, encoding="utf-8")
     tmp.replace(path)
 
 
@@ -61,7 +64,7 @@ class Writer:
         self.out_dir = Path(out_dir)
         self.fmt = fmt
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self._lines: list[str] = []
+        self._jsonl = None  # documents.jsonl.tmp, written as documents arrive (a bulk run's JSON can be GBs)
         self._tidy: list[dict] = []
         self.files: list[Path] = []
 
@@ -75,9 +78,11 @@ class Writer:
         if self.fmt in ("csv", "parquet"):
             self._tidy.extend(outcome.tidy if outcome.tidy is not None else tidy_rows(outcome.get_document()))
             return
-        data = outcome.json if outcome.json is not None else outcome.get_document().model_dump_json()
+        data = outcome.json if outcome.json is not None else outcome.get_document().model_dump_json().encode()
         if self.fmt == "jsonl":
-            self._lines.append(data)
+            if self._jsonl is None:
+                self._jsonl = (self.out_dir / "documents.jsonl.tmp").open("wb")
+            self._jsonl.write(data + b"\n")
         else:
             path = self.out_dir / f"{Path(outcome.summary['source']).stem}.json"
             _atomic_write(path, data)
@@ -91,7 +96,11 @@ class Writer:
     def close(self) -> list[Path]:
         if self.fmt == "jsonl":
             path = self.out_dir / "documents.jsonl"
-            _atomic_write(path, "".join(line + "\n" for line in self._lines))
+            tmp = path.with_suffix(".jsonl.tmp")
+            if self._jsonl is None:
+                self._jsonl = tmp.open("wb")  # no document: an empty file, as before
+            self._jsonl.close()
+            tmp.replace(path)
             self.files.append(path)
         elif self.fmt == "csv":
             path = self.out_dir / "values.csv"

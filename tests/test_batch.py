@@ -1,0 +1,57 @@
+"""Bulk extraction: the process pool and the in-process path write the same documents, in every format."""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+
+import pytest
+
+from extractor.batch import extract_many
+from extractor.pipeline import extract_file
+from ui.cli import main
+
+SAMPLES = sorted((Path(__file__).resolve().parents[1] / "data" / "samples").glob("*.txt"))
+
+
+@pytest.mark.parametrize("workers", [1, 2], ids=["in-process", "pool"])
+def test_json_outcomes_equal_the_document(workers):
+    outcomes = list(extract_many(SAMPLES[:3], workers, shape="json"))
+    assert [o.path for o in outcomes] == SAMPLES[:3]  # input order kept
+    for o in outcomes:
+        assert isinstance(o.json, bytes)
+        assert o.json.decode("utf-8") == extract_file(o.path).model_dump_json()
+        assert o.get_document().doc_id == o.summary["doc_id"]
+
+
+def test_in_process_run_restores_the_collector_setting():
+    before = gc.get_threshold()
+    for _ in extract_many(SAMPLES[:1], 1, shape="json"):
+        assert gc.get_threshold()[0] > before[0]
+    assert gc.get_threshold() == before
+
+
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["in-process", "pool"])
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_cli_formats_agree_across_workers(tmp_path, capsys, fmt, workers):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    out = tmp_path / "out"
+    code = main(["extract", *map(str, SAMPLES[:2]), str(bad), "-o", str(out), "--format", fmt, "--workers", workers])
+    assert code == 1 and "2 document(s), 1 failed" in capsys.readouterr().out
+    if fmt == "json":
+        docs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(out.glob("*.json"))]
+    else:
+        lines = (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()
+        docs = [json.loads(line) for line in lines]
+    assert sorted(d["source"] for d in docs) == sorted(p.name for p in SAMPLES[:2])
+    assert all(d["tables"] for d in docs)
+    assert not list(out.glob("*.tmp"))  # written atomically: no temporary file left behind
+
+
+def test_jsonl_with_no_document_is_an_empty_file(tmp_path, capsys):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"")
+    assert main(["extract", str(bad), "-o", str(tmp_path / "out"), "--format", "jsonl"]) == 1
+    assert (tmp_path / "out" / "documents.jsonl").read_bytes() == b""
