@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from operator import attrgetter
 
-_TEXT = attrgetter("text")
 _PIPE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 
 
@@ -22,22 +20,97 @@ class GridCell:
         return not self.text
 
 
-@dataclass(slots=True)
-class GridRow:
-    cells: list[GridCell]
-    start: int     # line start offset
-    end: int       # line end offset (exclusive, before the newline)
-    style: str     # tsv | pipe | spaces
+def _cells(parts: list[str] | None, texts: list[str], pos: int) -> list[GridCell]:
+    """Cells of a line split into `parts` at one-character separators, the first part at document offset
+    `pos`; `texts` are the stripped parts (the very list when none needed stripping)."""
+    cells = []
+    append = cells.append
+    if parts is texts:   # each cell is its part, where it stands
+        for t in texts:
+            end = pos + len(t)
+            append(GridCell(t, pos, end))
+            pos = end + 1
+        return cells
+    assert parts is not None
+    for p, t in zip(parts, texts, strict=True):
+        s = pos + p.find(t)   # where the stripped text starts (find('') is 0 for a blank part)
+        append(GridCell(t, s, s + len(t)))
+        pos += len(p) + 1
+    return cells
 
-    def texts(self) -> list[str]:
-        return [c.text for c in self.cells]
+
+class GridRow:
+    """One table line's cells. The cell texts are read when the line is split; the cells themselves (with
+    their document offsets) are built only when asked for: the table parser reads texts and needs the
+    offsets of the few cells it turns into values (`spans`)."""
+
+    __slots__ = ("texts", "start", "end", "style", "_parts", "_pos", "_cells")
+
+    def __init__(self, cells: list[GridCell], start: int, end: int, style: str):
+        self.texts: list[str] = [c.text for c in cells]
+        self.start = start     # line start offset
+        self.end = end         # line end offset (exclusive, before the newline)
+        self.style = style     # tsv | pipe | spaces
+        self._parts: list[str] | None = None
+        self._pos = 0
+        self._cells: list[GridCell] | None = cells
+
+    @classmethod
+    def of_parts(cls, parts: list[str], texts: list[str], pos: int, start: int, end: int, style: str) -> GridRow:
+        """A row of a line split at one-character separators: `parts` as split, starting at document offset
+        `pos`, and `texts` the stripped parts (the same list when no part needs stripping)."""
+        row = cls.__new__(cls)
+        row.texts, row.start, row.end, row.style = texts, start, end, style
+        row._parts, row._pos, row._cells = parts, pos, None
+        return row
+
+    @property
+    def cells(self) -> list[GridCell]:
+        if self._cells is None:
+            self._cells = _cells(self._parts, self.texts, self._pos)
+        return self._cells
+
+    def spans(self, hi: int | None = None) -> list[tuple[int, int]]:
+        """(start, end) document offsets of the texts of cells :hi (a new list; no cell is built)."""
+        if self._cells is not None:
+            return [(c.start, c.end) for c in self._cells[:hi]]
+        out = []
+        append = out.append
+        pos = self._pos
+        parts, texts = self._parts, self.texts
+        bare = parts is texts   # nothing stripped: each cell is its part, where it stands
+        if hi is not None:
+            parts, texts = parts[:hi], texts[:hi]
+        if bare:
+            for t in parts:
+                end = pos + len(t)
+                append((pos, end))
+                pos = end + 1
+            return out
+        for p, t in zip(parts, texts, strict=True):
+            # the stripped text is first found where it starts (find('') is 0 for a blank part)
+            s = pos + p.find(t)
+            append((s, s + len(t)))
+            pos += len(p) + 1
+        return out
+
+    def sliced(self, lo: int, hi: int | None) -> GridRow:
+        """The row of cells lo:hi (offsets kept; start/end are the line's)."""
+        if self._cells is not None:
+            return GridRow(self._cells[lo:hi], self.start, self.end, self.style)
+        parts = self._parts
+        assert parts is not None
+        pos = self._pos + sum(len(p) for p in parts[:lo]) + lo
+        texts = self.texts[lo:hi]
+        return GridRow.of_parts(texts if parts is self.texts else parts[lo:hi], texts, pos, self.start, self.end,
+                                self.style)
 
     def nonempty(self) -> list[GridCell]:
         return [c for c in self.cells if c.text]
 
     def has_text(self) -> bool:
         """Whether any cell has text (bool(nonempty()) without building the list)."""
-        return any(map(_TEXT, self.cells))
+        return any(self.texts)
 
 
 # Whitespace other than the tab (str.strip and \s agree on what whitespace is).
@@ -54,49 +127,16 @@ def is_row_line(line: str) -> bool:
     return "\t" in line.rstrip("\n") and bool(s) or (s.startswith("|") and s.count("|") >= 2)
 
 
-def _bare_cells(parts: list[str], pos: int) -> list[GridCell]:
-    """`_cells` for parts that need no stripping: each cell is its part, where it stands."""
-    cells = []
-    append = cells.append
-    for part in parts:
-        end = pos + len(part)
-        append(GridCell(part, pos, end))
-        pos = end + 1
-    return cells
-
-
-def _cells(parts: list[str], pos: int) -> list[GridCell]:
-    """Cells of the parts of a split line starting at document offset `pos` (one separator between parts)."""
-    cells = []
-    append = cells.append
-    for part in parts:
-        n = len(part)
-        if not n:
-            append(GridCell("", pos, pos))
-            pos += 1
-            continue
-        stripped = part.strip()
-        if len(stripped) == n:
-            append(GridCell(part, pos, pos + n))
-        elif not stripped:
-            append(GridCell("", pos, pos))
-        else:
-            lead = n - len(part.lstrip())
-            append(GridCell(stripped, pos + lead, pos + lead + len(stripped)))
-        pos += n + 1
-    return cells
-
-
 _SPACE_CELL = re.compile(r"\S+(?: \S+)*")
 
 
 def split_row(line: str, offset: int) -> GridRow | None:
     """Split one line (starting at document offset `offset`) into cells; None for pipe separators."""
     if "\t" in line and not line.lstrip().startswith("|"):
-        # a TSV line without any other whitespace (the usual one) has no cell to strip
         parts = line.split("\t")
-        cells = _cells(parts, offset) if _NON_TAB_SPACE.search(line) else _bare_cells(parts, offset)
-        return GridRow(cells, offset, offset + len(line), "tsv")
+        # a TSV line without any other whitespace (the usual one) has no cell to strip
+        texts = [p.strip() for p in parts] if _NON_TAB_SPACE.search(line) else parts
+        return GridRow.of_parts(parts, texts, offset, offset, offset + len(line), "tsv")
     s = line.strip()
     if s.startswith("|"):
         if is_pipe_separator(line):
@@ -104,6 +144,8 @@ def split_row(line: str, offset: int) -> GridRow | None:
         first = line.index("|")
         body_end = line.rstrip().rfind("|")
         body = line[first + 1:body_end] if body_end > first else line[first + 1:]
-        return GridRow(_cells(body.split("|"), offset + first + 1), offset, offset + len(line), "pipe")
+        parts = body.split("|")
+        return GridRow.of_parts(parts, [p.strip() for p in parts], offset + first + 1, offset,
+                                offset + len(line), "pipe")
     cells = [GridCell(m.group(0), offset + m.start(), offset + m.end()) for m in _SPACE_CELL.finditer(line)]
     return GridRow(cells, offset, offset + len(line), "spaces")

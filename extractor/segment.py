@@ -39,9 +39,15 @@ class TableBlock:
 
 def split_lines(text: str) -> list[Line]:
     lines, pos = [], 0
+    new = object.__new__
     for no, raw in enumerate(text.split("\n")):
-        lines.append(Line(no, pos, pos + len(raw), raw))
-        pos += len(raw) + 1
+        # Line(no, pos, end, raw) with its slots set here: no __init__ call for every line of the document
+        line = new(Line)
+        line.no, line.start, line.text = no, pos, raw
+        pos += len(raw)
+        line.end = pos
+        lines.append(line)
+        pos += 1
     return lines
 
 
@@ -148,12 +154,16 @@ def find_tables(lines: list[Line], text: str) -> list[TableBlock]:
             break
         rows: list[GridRow] = []
         while j < n:
-            t = lines[j].text
-            if is_row_line(t):
-                if _title_kind(lines[j]) is not None and rows:
+            line = lines[j]
+            t = line.text
+            # a TSV line with text is a grid line (is_row_line's first case, without the call)
+            if ("\t" in t and t.strip()) or is_row_line(t):
+                # a title inside a grid line names a table (表): the cheap test first
+                if rows and "表" in t and _title_kind(line) is not None:
                     break
-                if not is_pipe_separator(t):
-                    row = split_row(t, lines[j].start)
+                # a separator holds a '-' (the cheap test first: it runs on every grid line)
+                if not ("-" in t and is_pipe_separator(t)):
+                    row = split_row(t, line.start)
                     if row is not None:
                         rows.append(row)
                 j += 1

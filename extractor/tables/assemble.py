@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
-from ..grid import GridCell, GridRow
+from ..grid import GridRow
 from ..models import Amount, Cell, Table, TableKind, TableRow
 from ..numbers import parse_amount
 from ..provenance import Provenance, SourceRef, full_record, new_record
@@ -64,13 +64,13 @@ def _title_key(title: str) -> str:
 
 def _split_repeated_headers(header: list[GridRow], data: list[GridRow]) -> list[tuple[list[GridRow], list[GridRow]]]:
     """A header printed again inside a block (a page split without a new title) starts a new piece."""
-    names = {norm_header(c.text) for r in header for c in r.cells if c.text}
+    names = {norm_header(t) for r in header for t in r.texts if t}
     keys = {row_key(r) for r in header}
     out: list[tuple[list[GridRow], list[GridRow]]] = [(header, [])]
     i = 0
     while i < len(data):
         row = data[i]
-        key = row_key(row) if not has_amount(row.cells) else ()
+        key = row_key(row) if not has_amount(row.texts) else ()
         if key and (key in keys or (_headerish(key, names) and not is_data_row(row, None))):
             run = [row]
             while i + 1 < len(data) and ((nxt := row_key(data[i + 1])) in keys or _headerish(nxt, names)) \
@@ -124,14 +124,6 @@ def span(ref: SourceRef, start: int, end: int, locator: str) -> Provenance:
     return ref.span(start, end, locator)
 
 
-def _amount(ref: SourceRef, cell: GridCell, unit: str, locator: str) -> Amount | None:
-    value = parse_amount(cell.text)
-    if value is None:
-        return None
-    return full_record(Amount, {"value": value, "unit": unit, "raw": cell.text,
-                                "prov": span(ref, cell.start, cell.end, locator)})
-
-
 _ROW_FIELDS = ("label", "code", "code_raw", "code_kind", "gov_code", "gov_label", "side", "category", "unit_name",
                "is_total", "label_prov", "cells")
 
@@ -153,32 +145,33 @@ class RowDraft:
             "unit_name": self.unit_name, "is_total": self.is_total, "label_prov": self.label_prov, "cells": self.cells})
 
 
-def new_row(ref: SourceRef, label: str = "", cell: GridCell | None = None, side: str = "") -> RowDraft:
-    return RowDraft(label, span(ref, cell.start, cell.end, label) if cell else None, side)
+def new_row(ref: SourceRef, label: str = "", cell: tuple[int, int] | None = None, side: str = "") -> RowDraft:
+    """A row whose label was read from the cell at document span `cell`."""
+    return RowDraft(label, span(ref, cell[0], cell[1], label) if cell else None, side)
 
 
 class _Layout:
     """How to read the data rows of one piece: where amounts start and what each amount column is."""
 
     def __init__(self, kind: TableKind, header: list[GridRow], data: list[GridRow]):
-        self.width = max((len(r.cells) for r in header), default=0)
+        self.width = max((len(r.texts) for r in header), default=0)
         h_start = header_amount_start(header)
         if h_start is None or h_start >= self.width:
-            ends = Counter(label_end(r.cells) for r in data if r.cells)
+            ends = Counter(label_end(r.texts) for r in data if r.texts)
             h_start = ends.most_common(1)[0][0] if ends else 0
-            self.width = max(self.width, max((len(r.cells) for r in data), default=0))
+            self.width = max(self.width, max((len(r.texts) for r in data), default=0))
         self.start = h_start
         # where each data row's amounts start, kept for the parser (keyed by the row's identity)
         self.starts = {id(r): self.row_start(r) for r in data}
-        n_data = max((len(r.cells) - self.starts[id(r)] for r in data), default=0)
+        n_data = max((len(r.texts) - self.starts[id(r)] for r in data), default=0)
         width = max(self.width, self.start + n_data)
         paths = column_paths(header, self.start, width) if header else []
         if kind in FUNCTIONAL_KINDS and header:
-            canon = _functional_columns("/".join([norm_header(c.text) for r in header for c in r.cells if c.text]))
+            canon = _functional_columns("/".join([norm_header(t) for r in header for t in r.texts if t]))
             if len([p for p in paths if p]) != len(canon) or not _all_named(paths):
                 paths = canon
         self.paths = [p or f"列{i + 1}" for i, p in enumerate(paths)]
-        grid = [[norm_header(c.text) for c in r.cells] for r in header]
+        grid = [[norm_header(t) for t in r.texts] for r in header]
         self.label_cols: LabelColumns = label_columns(grid, self.start)
         self.caption = common_caption(self.paths)
         self.kind = kind
@@ -186,10 +179,10 @@ class _Layout:
     def row_start(self, row: GridRow) -> int:
         """Where this row's amounts start: after its last label cell, but not before the header's amount
         columns unless the row is shorter than the header (it lost a leading cell in conversion)."""
-        end = label_end(row.cells)
+        end = label_end(row.texts)
         if not self.width:
             return end
-        return max(end, self.start - max(0, self.width - len(row.cells)))
+        return max(end, self.start - max(0, self.width - len(row.texts)))
 
     def path(self, k: int) -> str:
         return self.paths[k] if k < len(self.paths) else f"列{k + 1}"
@@ -236,21 +229,18 @@ class TableParser:
             empty=not any(r.cells for r in rows), parts=len(self.pieces),
             char_start=self.block.title_start, char_end=end)
 
-    def amount(self, cell: GridCell, label: str, path: str) -> Amount | None:
-        return _amount(self.ref, cell, self.unit, f"{self.block.title} / {label or '(无标签)'} / {path}")
-
-    def cell(self, cell: GridCell, label: str, path: str, role: str) -> Cell | None:
-        # `amount` inlined (this runs for every amount of every table)
-        value = parse_amount(cell.text)
+    def cell(self, text: str, span: tuple[int, int], label: str, path: str, role: str) -> Cell | None:
+        """The cell of the amount `text` printed at document `span`; None if it is not an amount."""
+        value = parse_amount(text)
         if value is None:
             return None
-        ref, start = self.ref, cell.start
+        ref, (start, end) = self.ref, span
         prov = full_record(Provenance, {
             "doc_id": ref.doc_id, "source": ref.source, "locator": f"{self.block.title} / {label or '(无标签)'} / {path}",
-            "char_start": start, "char_end": cell.end, "quote": ref.text[start:cell.end],
+            "char_start": start, "char_end": end, "quote": ref.text[start:end],
             "page": bisect_right(ref.page_starts, start) if ref.page_starts else None})
         return _make(Cell, {"column": path, "role": role,
-                            "amount": full_record(Amount, {"value": value, "unit": self.unit, "raw": cell.text, "prov": prov})})
+                            "amount": full_record(Amount, {"value": value, "unit": self.unit, "raw": text, "prov": prov})})
 
     # ---- label + amounts (every table but the two-sided and performance ones) ---------------------
     def parse_label_amount(self) -> tuple[list[TableRow], list[str]]:
@@ -278,33 +268,39 @@ class TableParser:
         kind, ref, unit, title = self.kind, self.ref, self.unit, self.block.title
         sangong = kind == TableKind.sangong
         for row, lay, idx, start in placed:
-            shift = shifts.get((idx, start, (lay.width - lay.start) - (len(row.cells) - start)))
+            texts = row.texts
+            shift = shifts.get((idx, start, (lay.width - lay.start) - (len(texts) - start)))
             tr = RowDraft()
-            label_cell = describe(kind, tr, row.cells[:start], lay.label_cols, state)
-            if label_cell is not None:
-                tr.label_prov = ref.span(label_cell.start, label_cell.end, tr.label)
+            label_col = describe(kind, tr, texts[:start], lay.label_cols, state)
+            amounts = [(k, t, value) for k, t in enumerate(texts[start:], start)
+                       if t and (value := parse_amount(t)) is not None]
+            # document offsets of the cells, only for rows that give a cell a value
+            hi = amounts[-1][0] + 1 if amounts else label_col + 1 if label_col is not None else 0
+            spans = row.spans(hi) if hi else []
+            if label_col is not None:
+                s, e = spans[label_col]
+                tr.label_prov = ref.span(s, e, tr.label)
             row_role = sangong_row_role(tr.label) if sangong else ""
             if row_role == "sangong_total":
                 tr.is_total = True
-            amounts = [(k, c, value) for k, c in enumerate(row.cells[start:])
-                       if c.text and (value := parse_amount(c.text)) is not None]
             if not tr.label and not tr.code and not rows and amounts and not sangong:
                 tr.is_total = True   # a total row printed without its label
             if amounts:
                 # `self.cell` inlined: this runs for every amount of every table
                 paths, caption, append = lay.paths, lay.caption, tr.cells.append
                 locator = f"{title} / {tr.label or tr.code or '(无标签)'} / "
-                for k, c, value in amounts:
+                for j, t, value in amounts:
+                    s, e = spans[j]
+                    k = j - start
                     if shift:
                         k = shift(k)
                     path = paths[k] if k < len(paths) else f"列{k + 1}"
-                    s, e = c.start, c.end
                     prov = full_record(Provenance, {
                         "doc_id": ref.doc_id, "source": ref.source, "locator": locator + path, "char_start": s,
                         "char_end": e, "quote": ref.text[s:e],
                         "page": bisect_right(ref.page_starts, s) if ref.page_starts else None})
                     append(_make(Cell, {"column": path, "role": row_role or role_of(kind, path, caption),
-                                        "amount": full_record(Amount, {"value": value, "unit": unit, "raw": c.text,
+                                        "amount": full_record(Amount, {"value": value, "unit": unit, "raw": t,
                                                                        "prov": prov})}))
             rows.append(tr)
         n = max((len(r.cells) for r in rows), default=0)
@@ -315,16 +311,16 @@ class TableParser:
         conversion (their labels took an extra cell, or an empty cell was dropped); put the gap where none
         of those rows has a value. Rows of converters that trim trailing empty cells are left alone."""
         untrimmed = {idx for idx, piece in enumerate(self.pieces)
-                     if any(r.cells and not r.cells[-1].text for r in piece.header + piece.data)}
+                     if any(r.texts and not r.texts[-1] for r in piece.header + piece.data)}
         groups: dict[tuple[int, int, int], list[GridRow]] = {}
         for row, lay, idx, start in placed:
-            d = (lay.width - lay.start) - (len(row.cells) - start)
+            d = (lay.width - lay.start) - (len(row.texts) - start)
             if lay.width and d > 0 and (start > lay.start or idx in untrimmed):
                 groups.setdefault((idx, start, d), []).append(row)
         out = {}
         for (idx, start, d), rows in groups.items():
-            n = max(len(r.cells) - start for r in rows)
-            present = [{j - start for j in range(start, len(r.cells)) if r.cells[j].text} for r in rows]
+            n = max(len(r.texts) - start for r in rows)
+            present = [{j - start for j in range(start, len(r.texts)) if r.texts[j]} for r in rows]
             out[(idx, start, d)] = gap_shift(present, n, d)
         return out
 
@@ -334,37 +330,38 @@ class TableParser:
         columns: list[str] = []
         for piece in self.pieces:
             header, data = piece.header, piece.data
-            width = max([len(r.cells) for r in header + data] or [0])
+            width = max([len(r.texts) for r in header + data] or [0])
             # the department table's amounts (预算情况 block) have no column header of their own
             paths = ["/".join(p) for p in carry_paths(header, 0, width)] \
                 if header and self.kind == TableKind.project_performance else []
             if len(paths) < width:
                 paths = paths + [""] * (width - len(paths))
             for row in data:
-                cells = row.cells
-                first = next((j for j, c in enumerate(cells) if c.text and parse_amount(c.text) is not None
-                              and not (c.text.isdecimal() and (c.text.startswith("0") or len(c.text) > 6))
+                cells = row.texts
+                first = next((j for j, t in enumerate(cells) if t and parse_amount(t) is not None
+                              and not (t.isdecimal() and (t.startswith("0") or len(t) > 6))
                               and not _is_code_before_text(cells, j)), None)
                 if first is None:
                     continue
-                words = [c for c in cells[:first] if c.text and parse_amount(c.text) is None]
-                codes = [c for c in cells[:first] if len(c.text) >= 3 and c.text.isdecimal()]   # \d{3,}
-                label_cell = words[-1] if words else None
-                label = clean_label(label_cell.text) if label_cell else ""
-                tr = new_row(self.ref, label, label_cell)
+                spans = row.spans()
+                words = [j for j, t in enumerate(cells[:first]) if t and parse_amount(t) is None]
+                codes = [t for t in cells[:first] if len(t) >= 3 and t.isdecimal()]   # \d{3,}
+                label_j = words[-1] if words else None
+                label = clean_label(cells[label_j]) if label_j is not None else ""
+                tr = new_row(self.ref, label, spans[label_j] if label_j is not None else None)
                 tr.is_total = bool(TOTAL_LABELS.match(label))
                 if codes:
-                    tr.code, tr.code_raw = codes[0].text, codes[0].text
+                    tr.code, tr.code_raw = codes[0], codes[0]
                     tr.code_kind = "project" if len(tr.code) > 9 else "unit"
                 for j in range(first, len(cells)):
-                    t = cells[j].text
+                    t = cells[j]
                     if t and parse_amount(t) is None:
                         break
                     if not t:
                         continue
                     path = paths[j] if j < len(paths) and paths[j] and not is_label_header(paths[j]) else "金额"
                     role = role_of(self.kind, path) if path != "金额" else (name_role(label) or "total")
-                    cell = self.cell(cells[j], label, path, role)
+                    cell = self.cell(t, spans[j], label, path, role)
                     if cell is not None:
                         tr.cells.append(cell)
                         if path not in columns:
@@ -373,10 +370,10 @@ class TableParser:
         return rows, columns
 
 
-def _is_code_before_text(cells: list[GridCell], j: int) -> bool:
-    t = cells[j].text
+def _is_code_before_text(texts: list[str], j: int) -> bool:
+    t = texts[j]
     return t.isdecimal() and any(   # isdecimal: all of re's \d
-        c.text and parse_amount(c.text) is None for c in cells[j + 1:j + 3]) and (len(t) >= 3 and t.startswith("0"))
+        c and parse_amount(c) is None for c in texts[j + 1:j + 3]) and (len(t) >= 3 and t.startswith("0"))
 
 
 def link_project_codes(tables: list[Table]) -> None:

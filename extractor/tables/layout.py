@@ -64,10 +64,11 @@ def is_total_label(text: str) -> bool:
     return bool(TOTAL_LABELS.match(_SPACES.sub("", text)))
 
 
-def label_end(cells: list[GridCell]) -> int:
-    """Index after the last label/code cell of a row: a cell is a label unless it is an amount, and an
-    integer is a code (not an amount) when it has a leading zero or a text cell to its right."""
-    return _label_end(tuple([c.text for c in cells]))
+def label_end(texts: list[str]) -> int:
+    """Index after the last label/code cell of a row (given by its cell texts): a cell is a label unless it
+    is an amount, and an integer is a code (not an amount) when it has a leading zero or a text cell to its
+    right."""
+    return _label_end(tuple(texts))
 
 
 @lru_cache(maxsize=16384)
@@ -87,28 +88,23 @@ def _label_end(texts: tuple[str, ...]) -> int:
     return last + 1
 
 
-def has_amount(cells: list[GridCell]) -> bool:
-    """Whether any cell is an amount (a plain loop: this runs for most rows, several times)."""
-    for c in cells:
-        t = c.text
+def has_amount(texts: list[str]) -> bool:
+    """Whether any cell text is an amount (a plain loop: this runs for most rows, several times)."""
+    for t in texts:
         if t and parse_amount(t) is not None:
             return True
     return False
 
 
-def amount_cells(cells: list[GridCell], start: int) -> list[tuple[int, GridCell]]:
-    return [(j, c) for j in range(start, len(cells)) if (c := cells[j]).text and parse_amount(c.text) is not None]
-
-
-def _only_total_label(row: GridRow) -> int | None:
+def _only_total_label(texts: list[str]) -> int | None:
     """Column of the total label when the row holds a total label and nothing but amounts besides."""
     col = None
-    for j, c in enumerate(row.cells):
-        if not c.text:
+    for j, t in enumerate(texts):
+        if not t:
             continue
-        if is_total_label(c.text) and col is None:
+        if is_total_label(t) and col is None:
             col = j
-        elif parse_amount(c.text) is None:
+        elif parse_amount(t) is None:
             return None
     return col
 
@@ -116,23 +112,23 @@ def _only_total_label(row: GridRow) -> int | None:
 def is_data_row(row: GridRow, amount_start: int | None) -> bool:
     """A row carrying values, or codes / a total or numbered label in the label area (so that an empty
     table's 合计 row is data while a header's 合计/小计/其中 column names are not)."""
-    end = label_end(row.cells)
-    if has_amount(row.cells[end:]):
+    texts = row.texts
+    end = label_end(texts)
+    if has_amount(texts[end:]):
         return True
     limit = end if amount_start is None else min(end, amount_start)
-    for c in row.cells[:limit]:
-        t = c.text
+    for t in texts[:limit]:
         if t and ((is_code(t) and len(t) >= 3) or (NUMBERING.match(t) and not t.startswith("其中"))):
             return True
-    col = _only_total_label(row)
+    col = _only_total_label(texts)
     return col is not None and (amount_start is None or col < amount_start)
 
 
 def header_amount_start(header: list[GridRow]) -> int | None:
     """First column of the top header row that names an amount column (not a code/name column)."""
     for row in header:
-        for j, c in enumerate(row.cells):
-            name = norm_header(c.text)
+        for j, t in enumerate(row.texts):
+            name = norm_header(t)
             if name and not is_label_header(name):
                 return j
     return None
@@ -151,7 +147,7 @@ def header_key(rows: list[GridRow]) -> tuple[tuple[str, ...], ...]:
 
 
 def row_key(row: GridRow) -> tuple[str, ...]:
-    return tuple([norm_header(c.text) for c in row.cells if c.text])
+    return tuple([norm_header(t) for t in row.texts if t])
 
 
 # ---- header -> column paths ----------------------------------------------------------------------------
@@ -165,7 +161,7 @@ class _Node:
 
 
 def _grid(header: list[GridRow], width: int) -> list[list[str]]:
-    return [[norm_header(c.text) for c in r.cells] + [""] * max(0, width - len(r.cells)) for r in header]
+    return [[norm_header(t) for t in r.texts] + [""] * max(0, width - len(r.texts)) for r in header]
 
 
 def carry_paths(header: list[GridRow], start: int, width: int) -> list[list[str]]:
@@ -287,7 +283,7 @@ def column_paths(header: list[GridRow], start: int, width: int) -> list[str]:
     """Best column paths for amount columns start..width-1 (positional when consistent, else by sequence)."""
     if not header or start >= width:
         return []
-    return list(_column_paths(tuple(tuple([c.text for c in r.cells]) for r in header), start, width))
+    return list(_column_paths(tuple(tuple(r.texts) for r in header), start, width))
 
 
 @lru_cache(maxsize=2048)
@@ -311,21 +307,22 @@ def merge_wrapped_rows(rows: list[GridRow], strict: bool = False) -> tuple[list[
         if out:
             # a row can only be a fragment when its first text cell is one (with the widest limit, 6):
             # the usual row is settled on its first cell
-            first = next((c.text for c in row.cells if c.text), None)
+            first = next((t for t in row.texts if t), None)
             if first is None or not _fragment(first, 6, strict):
                 out.append(row)
                 continue
-        filled = [(j, c) for j, c in enumerate(row.cells) if c.text]
+        filled = [(j, t) for j, t in enumerate(row.texts) if t]
         prev = out[-1] if out else None
         limit = 4 if strict or len(filled) > 1 else 6
         if prev is not None and filled and (len(filled) == 1 or not strict) and all(
-                _fragment(c.text, limit, strict) for _, c in filled) and all(
-                j < len(prev.cells) and prev.cells[j].text and parse_amount(prev.cells[j].text) is None
-                and len(prev.cells[j].text) >= 4 for j, _ in filled):
-            cells = list(prev.cells)
-            for j, c in filled:
+                _fragment(t, limit, strict) for _, t in filled) and all(
+                j < len(prev.texts) and prev.texts[j] and parse_amount(prev.texts[j]) is None
+                and len(prev.texts[j]) >= 4 for j, _ in filled):
+            # the joined cell keeps the span of its head (the fragment is printed on another line)
+            cells = [GridCell(t, s, e) for t, (s, e) in zip(prev.texts, prev.spans(), strict=True)]
+            for j, t in filled:
                 head = cells[j]
-                cells[j] = GridCell(head.text + c.text, head.start, head.end)
+                cells[j] = GridCell(head.text + t, head.start, head.end)
             out[-1] = GridRow(cells, prev.start, prev.end, prev.style)
             merged += 1
             continue

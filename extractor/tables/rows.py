@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..grid import GridCell
 from ..models import TableKind, TableRow
 from .columns import FUNCTIONAL_KINDS, sangong_role
 from .layout import clean_label, is_code, is_total_label, norm_header
@@ -58,15 +57,14 @@ class RowState:
     econ: tuple[str, str] | None = None                         # last 部门经济分类 (code, name)
     econ_class: str = ""                                        # last 3-digit 部门经济分类 class
     units: dict[str, str] = field(default_factory=dict)         # unit code -> unit name
-    label_cell: GridCell | None = None                          # the cell the row label came from
+    label_col: int | None = None                                # the column the row label came from
 
 
-def describe(kind: TableKind, tr, cells: list[GridCell], cols: LabelColumns,
-             state: RowState) -> GridCell | None:
-    """Fill code/label/category/unit fields of `tr` from its label cells (those left of the amounts);
-    returns the cell the label was read from."""
-    state.label_cell = None
-    texts = [(j, c) for j, c in enumerate(cells) if c.text]
+def describe(kind: TableKind, tr, cells: list[str], cols: LabelColumns, state: RowState) -> int | None:
+    """Fill code/label/category/unit fields of `tr` from its label cells (the texts of those left of the
+    amounts); returns the column the label was read from. Cells are handled as (column, text) pairs."""
+    state.label_col = None
+    texts = [(j, c) for j, c in enumerate(cells) if c]
     if kind in FUNCTIONAL_KINDS or (kind in (TableKind.income, TableKind.generic)
                                     and cols.col_of("功能分类", "功能科目") is not None):
         # an income table (or an unrecognised one) keyed by 功能分类科目 codes reads its codes the same way
@@ -76,23 +74,23 @@ def describe(kind: TableKind, tr, cells: list[GridCell], cols: LabelColumns,
     elif kind == TableKind.projects:
         _project(tr, texts, cols, state)
     else:
-        words = [(j, c) for j, c in texts if not is_code(c.text)]
-        codes = [(j, c) for j, c in texts if is_code(c.text)]
+        words = [(j, c) for j, c in texts if not is_code(c)]
+        codes = [(j, c) for j, c in texts if is_code(c)]
         if words:
-            _set_label(tr, words[0][1], state)
+            _set_label(tr, words[0], state)
         if codes:
-            tr.code, tr.code_raw = digits(codes[0][1].text), codes[0][1].text
+            tr.code, tr.code_raw = digits(codes[0][1]), codes[0][1]
             tr.code_kind = "project" if len(tr.code) > 9 else "unit"
             if tr.code_kind == "unit" and tr.label:
                 state.units.setdefault(tr.code, tr.label)
     tr.is_total = tr.is_total or is_total_label(tr.label)
-    return state.label_cell
+    return state.label_col
 
 
-def _set_label(tr: TableRow, cell: GridCell, state: RowState | None = None) -> None:
-    tr.label = clean_label(cell.text)
+def _set_label(tr: TableRow, cell: tuple[int, str], state: RowState | None = None) -> None:
+    tr.label = clean_label(cell[1])
     if state is not None:
-        state.label_cell = cell
+        state.label_col = cell[0]
 
 
 def _is_unit_code(text: str, j: int, unit_col: int | None) -> bool:
@@ -105,16 +103,16 @@ def _is_unit_code(text: str, j: int, unit_col: int | None) -> bool:
 def _functional(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
     # 功能科目代码 / 科目编码 name the classification code column, not a unit code column
     unit_col = cols.col_of("单位代码", "单位编码", "部门代码", "单位代 码", "代码", without=("科目", "功能", "经济"))
-    words = [(j, c) for j, c in texts if not is_code(c.text)]
+    words = [(j, c) for j, c in texts if not is_code(c)]
     label_j = words[0][0] if words else 10 ** 6
     if words:
-        _set_label(tr, words[0][1], state)
-    codes = [(j, c) for j, c in texts if is_code(c.text) and j < label_j]
-    unit = [(j, c) for j, c in codes if _is_unit_code(c.text, j, unit_col)]
+        _set_label(tr, words[0], state)
+    codes = [(j, c) for j, c in texts if is_code(c) and j < label_j]
+    unit = [(j, c) for j, c in codes if _is_unit_code(c, j, unit_col)]
     parts = [(j, c) for j, c in codes if (j, c) not in unit]
     if parts:
         first = parts[0][0]
-        joined = "".join(digits(c.text) for _, c in parts)
+        joined = "".join(digits(c) for _, c in parts)
         if len(parts) == 1 and len(joined) in (3, 5, 7):
             code = joined
         else:
@@ -126,23 +124,23 @@ def _functional(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> Non
         if len(joined) == 2 and len(parts) == 1 and state.functional:
             code = (state.functional[:5] if len(state.functional) >= 5 else state.functional) + joined
         if len(code) in (3, 5, 7):
-            tr.code, tr.code_raw, tr.code_kind = code, " ".join(c.text for _, c in parts), "functional"
+            tr.code, tr.code_raw, tr.code_kind = code, " ".join(c for _, c in parts), "functional"
             state.functional = code
             for j, c in parts:
-                state.code_cols[j] = digits(c.text)
+                state.code_cols[j] = digits(c)
                 for k in list(state.code_cols):
                     if k > j and all(k != jj for jj, _ in parts):
                         del state.code_cols[k]
             return
     if unit:
-        tr.code, tr.code_raw, tr.code_kind = digits(unit[0][1].text), unit[0][1].text, "unit"
+        tr.code, tr.code_raw, tr.code_kind = digits(unit[0][1]), unit[0][1], "unit"
         state.code_cols.clear()
         state.functional = ""
 
 
 def _econ_parts(cells) -> tuple[str, str]:
-    raw = " ".join(c.text for _, c in cells)
-    return "".join(digits(c.text) for _, c in cells), raw
+    raw = " ".join(c for _, c in cells)
+    return "".join(digits(c) for _, c in cells), raw
 
 
 def _pad_kuan(texts):
@@ -151,8 +149,8 @@ def _pad_kuan(texts):
     out = list(texts)
     for i in range(1, len(out)):
         (j, c), (_, prev) = out[i], out[i - 1]
-        if len(c.text) == 1 and c.text.isdigit() and re.fullmatch(r"\d{3}", prev.text):
-            out[i] = (j, GridCell("0" + c.text, c.start, c.end))
+        if len(c) == 1 and c.isdigit() and re.fullmatch(r"\d{3}", prev):
+            out[i] = (j, "0" + c)
     return out
 
 
@@ -160,23 +158,23 @@ def _economic(tr: TableRow, texts, state: RowState) -> None:
     # 部门预算支出经济分类 codes are 3xx, 政府预算支出经济分类 codes 5xx: the first 5xx code starts the second half
     split = len(texts)
     for i, (_j, c) in enumerate(texts):
-        if is_code(c.text) and _ECON_GOV.match(digits(c.text)):
+        if is_code(c) and _ECON_GOV.match(digits(c)):
             split = i
             break
     dept, gov = texts[:split], texts[split:]
     dept = _pad_kuan(dept)
     d_codes, d_words, g_codes, g_words = [], [], [], []   # (column, cell) in print order
     for jc in dept:
-        (d_codes if is_code(jc[1].text) else d_words).append(jc)
+        (d_codes if is_code(jc[1]) else d_words).append(jc)
     for jc in gov:
-        (g_codes if is_code(jc[1].text) else g_words).append(jc)
+        (g_codes if is_code(jc[1]) else g_words).append(jc)
     if g_codes:
         tr.gov_code = _econ_parts(g_codes)[0]
     if g_words:
-        tr.gov_label = clean_label(g_words[0][1].text)
+        tr.gov_label = clean_label(g_words[0][1])
     code, raw = _econ_parts(d_codes)
     if d_words:
-        _set_label(tr, d_words[0][1], state)
+        _set_label(tr, d_words[0], state)
     if len(code) >= 3 and (code.startswith("0") or len(code) in (6, 9) or not code.startswith(("3", "5"))):
         tr.code, tr.code_raw, tr.code_kind = code, raw, "unit"
         return
@@ -195,25 +193,26 @@ def _economic(tr: TableRow, texts, state: RowState) -> None:
         tr.code, tr.label = state.econ
         tr.code_kind = "economic"
     elif not d_words and g_words and not g_codes:
-        _set_label(tr, g_words[0][1], state)   # e.g. '合计' printed in the second name column
+        _set_label(tr, g_words[0], state)   # e.g. '合计' printed in the second name column
         tr.gov_label = ""
 
 
 def _project(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
     cat_col = cols.col_of("类型")
     unit_col = cols.col_of("项目单位", "单位名称", without=("项目名称",))
-    words = [(j, c) for j, c in texts if not is_code(c.text)]
-    codes = [(j, c) for j, c in texts if is_code(c.text)]
-    words = [(j, c) for j, c in words if not is_total_label(c.text)] or words
-    category = next((c for j, c in words if j == cat_col and not is_total_label(c.text)), None) or next(
-        (c for j, c in words if _CATEGORY.search(norm_header(c.text)) and len(c.text) <= 10), None)
-    rest = [(j, c) for j, c in words if c is not category]
-    unit_cell = next((c for j, c in rest if j == unit_col), None) if len(rest) > 1 else None
-    names = [c for _, c in rest if c is not unit_cell]
+    words = [(j, c) for j, c in texts if not is_code(c)]
+    codes = [(j, c) for j, c in texts if is_code(c)]
+    words = [(j, c) for j, c in words if not is_total_label(c)] or words
+    # cells are told apart by their column (unique within the row)
+    category = next(((j, c) for j, c in words if j == cat_col and not is_total_label(c)), None) or next(
+        ((j, c) for j, c in words if _CATEGORY.search(norm_header(c)) and len(c) <= 10), None)
+    rest = [(j, c) for j, c in words if category is None or j != category[0]]
+    unit_cell = next(((j, c) for j, c in rest if j == unit_col), None) if len(rest) > 1 else None
+    names = [(j, c) for j, c in rest if unit_cell is None or j != unit_cell[0]]
     if category is not None:
-        tr.category = clean_label(category.text)
+        tr.category = clean_label(category[1])
     if codes:
-        tr.code, tr.code_raw = digits(codes[0][1].text), codes[0][1].text
+        tr.code, tr.code_raw = digits(codes[0][1]), codes[0][1]
         tr.code_kind = "project" if len(tr.code) > 9 else "unit"
     if names:
         _set_label(tr, names[0], state)
@@ -221,7 +220,7 @@ def _project(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
         _set_label(tr, unit_cell, state)
         unit_cell = None
     if unit_cell is not None:
-        tr.unit_name = clean_label(unit_cell.text)
+        tr.unit_name = clean_label(unit_cell[1])
     if tr.code_kind == "unit":
         if tr.category or tr.unit_name:
             # a project printed with its unit's code: the unit is named by the unit row above

@@ -22,7 +22,7 @@ _TWO_SIDED = {TableKind.summary, TableKind.fiscal_summary}
 def _groups(header: list[GridRow]) -> list[int] | None:
     """Start columns of the repeated groups, from the first header row that repeats; None if none does."""
     for row in header:
-        named = [(j, norm_header(c.text)) for j, c in enumerate(row.cells) if c.text]
+        named = [(j, norm_header(t)) for j, t in enumerate(row.texts) if t]
         names = [n for _, n in named]
         for size in range(2, len(names) // 2 + 1):
             if len(names) % size:
@@ -41,11 +41,15 @@ def _groups(header: list[GridRow]) -> list[int] | None:
 
 
 def _slice(row: GridRow, lo: int, hi: int | None) -> GridRow | None:
-    cells = row.cells[lo:hi]
-    if not any(c.text for c in cells):
+    """Cells lo:hi of the row, spanning from its first to its last text; None if none has text."""
+    texts = row.texts[lo:hi]
+    filled = [j for j, t in enumerate(texts) if t]
+    if not filled:
         return None
-    filled = [c for c in cells if c.text] or cells
-    return GridRow(list(cells), filled[0].start, filled[-1].end, row.style)
+    part = row.sliced(lo, hi)
+    spans = part.spans()
+    part.start, part.end = spans[filled[0]][0], spans[filled[-1]][1]
+    return part
 
 
 def split_side_by_side(block: TableBlock, split: tuple[list[GridRow], list[GridRow]] | None = None) -> TableBlock:

@@ -133,6 +133,10 @@ def _name_role(column: str, two_sided: bool, sangong: bool) -> str | None:
 def _refine_names(table: Table) -> None:
     two_sided = table.kind in (TableKind.summary, TableKind.fiscal_summary)
     sangong = table.kind == TableKind.sangong
+    # every cell's column is one of the table's columns or a bare 列N (which names no role): when no
+    # column names a role, there is no cell to visit
+    if not any(_name_role(col, two_sided, sangong) is not None for col in table.columns):
+        return
     decided: dict[str, str | None] = {}   # per column: a table has few columns and many cells
     for row in table.rows:
         for cell in row.cells:

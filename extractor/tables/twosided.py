@@ -27,13 +27,13 @@ _RIGHT_HEAD = ("支出", "支出预算", "支出项目", "支出决算")
 _LABEL_HEAD = ("项目", "支出项目", "科目", "科目名称", "功能分类科目")
 
 
-def _is_text(c: GridCell) -> bool:
-    return bool(c.text) and parse_amount(c.text) is None
+def _is_text(t: str) -> bool:
+    return bool(t) and parse_amount(t) is None
 
 
 class _Sides:
     def __init__(self, header: list[GridRow]):
-        grid = [[norm_header(c.text) for c in r.cells] for r in header]
+        grid = [[norm_header(t) for t in r.texts] for r in header]
         self.width = max((len(r) for r in grid), default=0)
         self.split = next((j for row in grid for j, n in enumerate(row) if n in _RIGHT_HEAD), None)
         lo = self.split if self.split is not None else 1
@@ -65,7 +65,7 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
     rows: list[TableRow] = []
     columns: list[str] = []
     for piece in pieces:
-        sides = _sides_of(tuple(tuple([c.text for c in r.cells]) for r in piece.header))
+        sides = _sides_of(tuple(tuple(r.texts) for r in piece.header))
         for p in [sides.left_path] + sides.right_paths:
             if p not in columns:
                 columns.append(p)
@@ -73,62 +73,65 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
         parser.wrapped += wrapped
         found = []
         for row in data:
-            cells = row.cells
+            cells = row.texts
             r = next((j for j in range(sides.split, len(cells)) if _is_text(cells[j])), None)
             found.append(r)
         # a row whose income side took one more column than its header pushes the right side along: the
         # columns it lost were empty ones, found where no row has a value
         shifts = {}
         for r in {r for r in found if r is not None and r > sides.right_label}:
-            same = [row for row, rr in zip(data, found, strict=True) if rr == r and len(row.cells) >= sides.width]
-            n = max((len(row.cells) - r - 1 for row in same), default=0)
-            present = [{j - r - 1 for j, c in enumerate(row.cells) if j > r and c.text} for row in same]
+            same = [row for row, rr in zip(data, found, strict=True) if rr == r and len(row.texts) >= sides.width]
+            n = max((len(row.texts) - r - 1 for row in same), default=0)
+            present = [{j - r - 1 for j, t in enumerate(row.texts) if j > r and t} for row in same]
             shifts[r] = gap_shift(present, n, r - sides.right_label)
         parent = ""
         for row, r in zip(data, found, strict=True):
-            cells = row.cells
+            # cells as texts by column; their document spans are read once the row gives a cell a value
+            cells = row.texts
+            spans = row.spans()
             left = cells[:r] if r is not None else cells
-            words = [c for c in left if _is_text(c)]
-            amounts = [c for c in left if c.text and parse_amount(c.text) is not None]
+            words = [j for j, t in enumerate(left) if _is_text(t)]
+            amounts = [j for j, t in enumerate(left) if t and parse_amount(t) is not None]
             if words:
+                first, last = cells[words[0]], cells[words[-1]]
                 if len(words) > 1:
-                    parent = words[0].text
-                    label_cell, label = words[-1], f"{words[0].text}/{words[-1].text}"
-                elif not left[0].text and parent and words[0] is not left[0]:
-                    label_cell, label = words[0], f"{parent}/{words[0].text}"
+                    parent = first
+                    label_j, label = words[-1], f"{first}/{last}"
+                elif not left[0] and parent and words[0] != 0:
+                    label_j, label = words[0], f"{parent}/{first}"
                 else:
-                    label_cell, label = words[0], words[0].text
+                    label_j, label = words[0], first
                     parent = label if sides.split > 2 or r is not None and r > 2 else ""
             else:
-                label_cell, label = None, ""
+                label_j, label = None, ""
             if words or amounts:
-                tr = new_row(ref, label, label_cell, "income")
+                tr = new_row(ref, label, spans[label_j] if label_j is not None else None, "income")
                 tr.is_total = is_total_label(label.split("/")[-1]) or "合计" in label or "总计" in label
-                for c in amounts[:1]:
-                    cell = parser.cell(c, label, sides.left_path, "total")
+                for j in amounts[:1]:
+                    cell = parser.cell(cells[j], spans[j], label, sides.left_path, "total")
                     if cell is not None:
                         tr.cells.append(cell)
                 rows.append(tr.build())
             if r is None:
                 continue
-            label_cell = cells[r]
-            tr = new_row(ref, label_cell.text, label_cell, "expenditure")
-            tr.is_total = is_total_label(label_cell.text) or "合计" in label_cell.text or "总计" in label_cell.text
+            text = cells[r]
+            tr = new_row(ref, text, spans[r], "expenditure")
+            tr.is_total = is_total_label(text) or "合计" in text or "总计" in text
             shift = shifts.get(r)
             for j in range(r + 1, len(cells)):
-                c = cells[j]
-                if _is_text(c) and has_amount(cells[j + 1:]):
+                t = cells[j]
+                if _is_text(t) and has_amount(cells[j + 1:]):
                     # a second expenditure block on the same line (收支总表 split three ways: 收入 |
                     # 支出-功能分类 | 支出-支出用途): its label starts a row of its own
                     rows.append(tr.build())
-                    tr = new_row(ref, c.text, c, "expenditure")
-                    tr.is_total = is_total_label(c.text) or "合计" in c.text or "总计" in c.text
+                    tr = new_row(ref, t, spans[j], "expenditure")
+                    tr.is_total = is_total_label(t) or "合计" in t or "总计" in t
                     continue
-                if not c.text or parse_amount(c.text) is None:
+                if not t or parse_amount(t) is None:
                     continue
                 k = shift(j - r - 1) if shift else j - r - 1
                 path = sides.right_paths[k] if k < len(sides.right_paths) else f"列{k + 1}"
-                cell = parser.cell(c, tr.label, path, role_of(parser.kind, path, sides.caption))
+                cell = parser.cell(t, spans[j], tr.label, path, role_of(parser.kind, path, sides.caption))
                 if cell is not None:
                     tr.cells.append(cell)
             rows.append(tr.build())
