@@ -104,12 +104,19 @@ def normalise(text: str, start: int, end: int, heading_starts: set[int]) -> _Vie
     for raw in text[start:end].split("\n"):
         line_start, pos = pos, pos + len(raw) + 1
         lead = _LINE_LEAD.match(raw).end()
+        if lead == len(raw):
+            continue   # an empty or blank line (half of them)
         folded = raw.translate(_FOLD)   # same length as raw: offsets stay valid
-        runs = [(m.group(0), line_start + m.start()) for m in _KEPT_RUN.finditer(folded, lead)]
-        if not runs:
-            continue
+        if _KEPT_RUN.fullmatch(folded, lead):
+            # the usual line: nothing dropped after its lead, one run
+            joined = folded[lead:]
+            runs = [(joined, line_start + lead)]
+        else:
+            runs = [(m.group(0), line_start + m.start()) for m in _KEPT_RUN.finditer(folded, lead)]
+            if not runs:
+                continue
+            joined = "".join(r for r, _ in runs)
         heading = line_start in heading_starts
-        joined = "".join(r for r, _ in runs)
         if chars and (prev_heading or heading or prev_last in _HARD_END or _LIST_START.match(joined)):
             chars.append("\n")
             starts.append(size)
@@ -169,6 +176,13 @@ class _Section:
         self.work = _MASK.sub(lambda m: "□" * len(m.group(0)), view.s)
         self.toks = _tokens(self.work)
         self.tok_starts = [t.start for t in self.toks]   # sorted: a sentence's tokens are found by bisection
+        # Patterns without anchors or lookarounds find nothing in a sentence or clause of the section when
+        # they find nothing in the whole section: then they are not run sentence by sentence.
+        self.none_rules = [(rx, name) for rx, name in R.NONE_RULES if rx.search(self.work)]
+        self.has_reason = R.REASON.search(self.work) is not None
+        self.has_cmp = R.CMP.search(self.work) is not None
+        self.has_flat = R.FLAT.search(self.work) is not None
+        self.has_functional = R.FUNCTIONAL_MARK.search(self.work) is not None
         self.ctx = R.Context()
         self.current: R.Hit | None = None
         self.last_change: tuple[str, str] | None = None  # (reason name, qualifier)
@@ -185,15 +199,16 @@ class _Section:
     def _fact(self, name: str, qualifier: str, span: tuple[int, int], *, tok: _Tok | None = None,
               value: Decimal | None = None, text: str | None = None, phrase: str = "") -> None:
         amount = None
+        locator = self._locator(phrase or name)
         if tok is not None and value is not None:
             s, e = self.view.span(tok.start, tok.end)
             amount = full_record(Amount, {"value": value, "unit": tok.unit, "raw": self.ref.text[s:e],
-                                         "prov": self.ref.span(s, e, self._locator(phrase or name))})
+                                         "prov": self.ref.span(s, e, locator)})
         s, e = self.view.span(*span)
         # typed values only: built without re-validation (same record as Fact(...) with these fields)
         self.out.append(new_record(Fact, {
             "name": name, "qualifier": qualifier, "amount": amount, "text": text,
-            "prov": self.ref.span(s, e, self._locator(phrase or name)), "section": self.path, "method": "rules",
+            "prov": self.ref.span(s, e, locator), "section": self.path, "method": "rules",
         }, {"name", "qualifier", "amount", "text", "prov", "section"}))
 
     def _text_fact(self, name: str, qualifier: str, i: int, j: int) -> None:
@@ -222,15 +237,17 @@ class _Section:
             if m := R.LIST_MARK.match(w, ss):
                 self._text_fact(self.pending_list, "", m.end(), se)
             self.pending_list = None
-        for rx, name in R.NONE_RULES:
+        for rx, name in self.none_rules:
             for m in rx.finditer(w, ss, se):
                 self._fact(name, "", (m.start(), m.end()), text="无", phrase=m.group(0))
-        reasons = self._reasons(ss, se)
-        toks = [t for t in self.toks[bisect_left(self.tok_starts, ss):bisect_left(self.tok_starts, se)]
-                if t.tail_end <= se
-                and not any(a <= t.start < b for a, b in reasons)]
-        events = sorted([(a, b, None) for a, b in reasons] + [(t.start, t.tail_end, t) for t in toks],
-                        key=lambda e: e[0])
+        toks = self.toks[bisect_left(self.tok_starts, ss):bisect_left(self.tok_starts, se)]
+        reasons = self._reasons(ss, se) if self.has_reason else []
+        if reasons:
+            toks = [t for t in toks if t.tail_end <= se and not any(a <= t.start < b for a, b in reasons)]
+            events = sorted([(a, b, None) for a, b in reasons] + [(t.start, t.tail_end, t) for t in toks],
+                            key=lambda e: e[0])
+        else:   # tokens are in order already
+            events = [(t.start, t.tail_end, t) for t in toks if t.tail_end <= se]
         pos = ss
         for a, b, tok in events:
             if tok is None:
@@ -264,21 +281,22 @@ class _Section:
 
     def _clauses(self, a: int, b: int) -> None:
         pos = a
-        for m in list(_CLAUSE_SEP.finditer(self.work, a, b)) + [None]:
-            end = m.start() if m else b
-            if end > pos:
-                self._clause(pos, end)
-            pos = m.end() if m else b
+        for m in _CLAUSE_SEP.finditer(self.work, a, b):
+            if m.start() > pos:
+                self._clause(pos, m.start())
+            pos = m.end()
+        if b > pos:
+            self._clause(pos, b)
 
     def _clause(self, a: int, b: int) -> None:
         c = self.work[a:b]
-        if cm := R.CMP.search(c):
+        if self.has_cmp and (cm := R.CMP.search(c)):
             self.cmp_active = True
             if subj := R.subject_of(c[:cm.start()], self.ctx):
                 self.current = subj
-        if (fm := R.FLAT.search(c)) and self.cmp_active and self.current is not None:
+        if self.has_flat and (fm := R.FLAT.search(c)) and self.cmp_active and self.current is not None:
             self._change(self.current, None, None, text=fm.group(0))
-        if R.FUNCTIONAL_MARK.search(c) and self.ctx.mode == "expenditure":
+        if self.has_functional and R.FUNCTIONAL_MARK.search(c) and self.ctx.mode == "expenditure":
             self.ctx.functional = True
         if self.pending_list and (lm := R.LIST_MARK.match(c)):
             self._text_fact(self.pending_list, "", a + lm.end(), self.sent[1])

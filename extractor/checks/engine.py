@@ -24,6 +24,9 @@ _VALUE_OF = attrgetter("value")
 STEP = Decimal("0.01")  # the printed rounding unit (尾差) per summed term
 ZERO = Decimal(0)
 
+# A finding's subject, or a function that words it: only called when there is something to report.
+Subject = str | Callable[[], str]
+
 SEVERITIES = ("mismatch", "shifted_column", "missing", "malformed", "rounding", "info")
 
 
@@ -147,7 +150,7 @@ class Context:
                 if a is not None:
                     p = a.prov
                     used[(p.char_start, p.char_end)] = a
-            self._pending = []
+            self._pending.clear()
         return self._used
 
     def use(self, amounts: Iterable[Amount | None]) -> None:
@@ -174,13 +177,13 @@ class Context:
         self._pending.extend(both)
         return True
 
-    def check_sum(self, rule_id: str, actual: Amount | None, parts: Sequence[Amount], subject: str,
+    def check_sum(self, rule_id: str, actual: Amount | None, parts: Sequence[Amount], subject: Subject,
                   formula: str, *, unit: str | None = None, note: str = "") -> Finding | None:
         """`actual` (None = printed blank, i.e. 0) against Σ parts. Returns a finding or None."""
         return self.compare(rule_id, [actual] if actual is not None else [], parts, subject, formula,
                             unit=unit, note=note)
 
-    def compare(self, rule_id: str, left: Sequence[Amount], right: Sequence[Amount], subject: str,
+    def compare(self, rule_id: str, left: Sequence[Amount], right: Sequence[Amount], subject: Subject,
                 formula: str, *, unit: str | None = None, note: str = "") -> Finding | None:
         """Σ left (what is printed as the subject) against Σ right (what it should be). Blank = 0."""
         left, right = list(left), list(right)
@@ -188,31 +191,43 @@ class Context:
         if not both:
             return None
         unit = unit or both[0].unit
-        units = list(map(_UNIT_OF, both))
-        if units.count(unit) == len(units):
+        for a in both:
+            if a.unit != unit:
+                break
+        else:
             # the common case: one unit, nothing to convert
             act, expected = sum(map(_VALUE_OF, left), ZERO), sum(map(_VALUE_OF, right), ZERO)
-            self.use(both)
-            if act - expected == 0:
+            self._pending.extend(both)
+            if act == expected:
                 return None
             lv, rv = [a.value for a in left], [a.value for a in right]
-        else:
-            lv = [value_in(a, unit) for a in left]
-            rv = [value_in(a, unit) for a in right]
-            if any(v is None for v in lv + rv):
-                return None  # units that cannot be compared (e.g. % against 万元): not this rule's business
-            self.use(both)
-            act = sum(lv, ZERO)  # type: ignore[arg-type]
-            expected = sum(rv, ZERO)  # type: ignore[arg-type]
+            return self._differ(rule_id, left, right, lv, rv, act, expected, subject, formula, unit, note, True)
+        lv = [value_in(a, unit) for a in left]
+        rv = [value_in(a, unit) for a in right]
+        if any(v is None for v in lv + rv):
+            return None  # units that cannot be compared (e.g. % against 万元): not this rule's business
+        self.use(both)
+        act = sum(lv, ZERO)  # type: ignore[arg-type]
+        expected = sum(rv, ZERO)  # type: ignore[arg-type]
+        one_unit = len({a.unit for a in both}) == 1   # all in one unit, other than the one asked for
+        return self._differ(rule_id, left, right, lv, rv, act, expected, subject, formula, unit, note, one_unit)
+
+    def _differ(self, rule_id: str, left: list[Amount], right: list[Amount], lv: list, rv: list, act: Decimal,
+                expected: Decimal, subject: Subject, formula: str, unit: str, note: str,
+                one_unit: bool) -> Finding | None:
+        """The finding for Σ left ≠ Σ right (values already in `unit`); only reached when they differ."""
+        both = left + right
         diff = act - expected
         if diff == 0:
             return None
-        if len(set(units)) > 1 and abs(diff) * 2 <= max(_step(a, unit) for a in both):
+        if not one_unit and abs(diff) * 2 <= max(_step(a, unit) for a in both):
             return None  # 37151.47 万元 printed for 371514655 元: the same number at a coarser unit
         terms = [a for a, v in zip(right, rv, strict=True) if v] + [a for a, v in zip(left[1:], lv[1:], strict=True) if v]
         steps = [_step(a, unit) for a in terms]
         tolerance = max(sum(steps, ZERO), _step(left[0], unit) if left else STEP)
         severity = "rounding" if abs(diff) <= tolerance else "mismatch"
+        if callable(subject):
+            subject = subject()
         u = unit if unit != "%" else "个百分点"
         shown = fmt(act) if left else "空白（0）"
         if severity == "rounding":
@@ -282,29 +297,69 @@ def _find_shift(ctx: Context, parent: TableRow, children: list[TableRow], order:
     return best
 
 
-def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, children: list[TableRow],
-                   subject: str, formula: str, columns: list[str] | None = None) -> list[Finding]:
-    """parent[col] = Σ children[col] for every column either prints. Two or more failing columns that one
-    child's cells, moved one column over, would all fix are reported once as `shifted_column`."""
-    ctx.ready()
-    moves = ctx.moves
-    # each cell read once, in the column it belongs to (children's cells in row order, then cell order)
+def _read_cells(ctx: Context, parent: TableRow, children: list[TableRow]):
+    """(parent amount per column, children amounts per column), each cell in the column it belongs to, and
+    the one unit of all of them ('' when they have several)."""
+    moves, shifted = ctx.moves, ctx.shifted_rows   # only rows in shifted_rows have moves
     top: dict[str, Amount] = {}
+    pid = id(parent)
+    moved = pid in shifted
+    unit = None
+    same = True
     for c in parent.cells:
-        top.setdefault(moves.get((id(parent), c.column), c.column), c.amount)
+        a = c.amount
+        col = moves.get((pid, c.column), c.column) if moved else c.column
+        if col not in top:
+            top[col] = a
+        if unit is None:
+            unit = a.unit
+        elif a.unit != unit:
+            same = False
     by_col: dict[str, list[Amount]] = {}
     for r in children:
         rid = id(r)
+        moved = rid in shifted
         for c in r.cells:
-            col = moves.get((rid, c.column), c.column)
+            a = c.amount
+            col = moves.get((rid, c.column), c.column) if moved else c.column
             got = by_col.get(col)
             if got is None:
-                by_col[col] = [c.amount]
+                by_col[col] = [a]
             else:
-                got.append(c.amount)
+                got.append(a)
+            if unit is None:
+                unit = a.unit
+            elif a.unit != unit:
+                same = False
+    return top, by_col, (unit or "") if same else ""
+
+
+def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, children: list[TableRow],
+                   subject: Subject, formula: str, columns: list[str] | None = None) -> list[Finding]:
+    """parent[col] = Σ children[col] for every column either prints. Two or more failing columns that one
+    child's cells, moved one column over, would all fix are reported once as `shifted_column`."""
+    ctx.ready()
+    # each cell read once, in the column it belongs to (children's cells in row order, then cell order)
+    top, by_col, unit = _read_cells(ctx, parent, children)
     present = top.keys() | by_col.keys()
     order = [c for c in (columns or table.columns) if c in present]
     order += sorted(present - set(order))
+    if unit:
+        # the usual outcome, every column adds up in one unit: record the values as `balanced` would
+        for col in order:
+            a = top.get(col)
+            if sum(map(_VALUE_OF, by_col.get(col, ())), ZERO) != (a.value if a is not None else ZERO):
+                break
+        else:
+            pending = ctx._pending
+            for col in order:
+                a = top.get(col)
+                if a is not None:
+                    pending.append(a)
+                pending.extend(by_col.get(col, ()))
+            return []
+    if callable(subject):
+        subject = subject()
     results: dict[str, Finding] = {}
     tolerance: dict[str, Decimal] = {}
     for col in order:

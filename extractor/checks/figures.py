@@ -5,6 +5,8 @@ Rows are read as repaired: a cell of a row found printed a column off counts in 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..models import Amount, Table, TableKind, TableRow
 from ..tables.columns import common_caption, role_of
 from .engine import Context
@@ -39,6 +41,15 @@ def tree(ctx: Context, table: Table) -> tuple[Node, list[TableRow]]:
     return got  # type: ignore[return-value]
 
 
+def tree_nodes(ctx: Context, table: Table) -> list[Node]:
+    """`walk` of the table's row tree, listed once per document (several rules go through it)."""
+    key = ("nodes", id(table))
+    got = ctx.memo.get(key)
+    if got is None:
+        got = ctx.memo[key] = list(walk(tree(ctx, table)[0]))
+    return got  # type: ignore[return-value]
+
+
 def sides(ctx: Context, table: Table) -> tuple[Side, Side]:
     key = ("sides", id(table))
     got = ctx.memo.get(key)
@@ -48,17 +59,44 @@ def sides(ctx: Context, table: Table) -> tuple[Side, Side]:
     return got  # type: ignore[return-value]
 
 
+@dataclass
+class ColumnScan:
+    """What a table's cells say about its columns, read in one pass (several rules need one or another)."""
+
+    first_role: dict[str, str]   # column -> the role of its first cell
+    role: dict[str, str]         # column -> the first role given to one of its cells
+    columns: set[str]            # columns printed in rows (of the expenditure side, for fiscal_summary)
+
+
+def column_scan(ctx: Context, table: Table) -> ColumnScan:
+    key = ("scan", id(table))
+    got = ctx.memo.get(key)
+    if got is None:
+        first: dict[str, str] = {}
+        roles: dict[str, str] = {}
+        columns: set[str] = set()
+        side_only = table.kind == TableKind.fiscal_summary
+        for r in table.rows:
+            expenditure = not side_only or r.side == "expenditure"
+            for c in r.cells:
+                col, role = c.column, c.role
+                if col not in first:
+                    first[col] = role
+                if role and col not in roles:
+                    roles[col] = role
+                if expenditure:
+                    columns.add(col)
+        got = ctx.memo[key] = ColumnScan(first, roles, columns)
+    return got  # type: ignore[return-value]
+
+
 def column_roles(ctx: Context, table: Table) -> dict[str, str]:
     """Column path -> role, as the extractor assigned it (falling back to its naming rules for columns in
     which nothing is printed)."""
     key = ("roles", id(table))
     roles = ctx.memo.get(key)
     if roles is None:
-        roles = {}
-        for r in table.rows:
-            for c in r.cells:
-                if c.role:
-                    roles.setdefault(c.column, c.role)
+        roles = dict(column_scan(ctx, table).role)
         caption = common_caption(list(table.columns))
         for path in table.columns:
             roles.setdefault(path, role_of(table.kind, path, caption))
@@ -68,17 +106,23 @@ def column_roles(ctx: Context, table: Table) -> dict[str, str]:
 
 def cells(ctx: Context, table: Table, row: TableRow) -> list[tuple[str, str, Amount]]:
     """(column, role, amount) of a row's cells, each in the column it belongs to."""
-    ctx.ready()
+    if "ready" not in ctx.cache:
+        ctx.ready()
     # memoised per row; a row found shifted later (ctx.moves grows) is read again
     key = (id(table), id(row))
     hit = ctx.row_cells.get(key)
     if hit is not None and hit[0] == len(ctx.moves):
         return hit[1]
     roles = column_roles(ctx, table)
-    out = []
-    for c in row.cells:
-        col = ctx.col(row, c.column)
-        out.append((col, roles.get(col, c.role) if col != c.column else (c.role or roles.get(col, "")), c.amount))
+    rid = id(row)
+    if rid in ctx.shifted_rows:   # only such rows have moves
+        moves = ctx.moves
+        out = []
+        for c in row.cells:
+            col = moves.get((rid, c.column), c.column)
+            out.append((col, roles.get(col, c.role) if col != c.column else (c.role or roles.get(col, "")), c.amount))
+    else:
+        out = [(c.column, c.role or roles.get(c.column, ""), c.amount) for c in row.cells]
     ctx.row_cells[key] = (len(ctx.moves), out)
     return out
 
@@ -94,6 +138,16 @@ def has_role(ctx: Context, table: Table, role: str) -> bool:
 _ROLE_PARTS = {"personnel": ("wages", "family"), "public": ("goods", "capital")}
 
 
+def _wanted(ctx: Context, table: Table, role: str) -> tuple[str, ...] | None:
+    """The roles whose cells make up `role` in this table (see role_amounts), once per table and role."""
+    key = ("wanted", id(table), role)
+    got = ctx.memo.get(key, ctx)
+    if got is ctx:
+        got = ctx.memo[key] = (role,) if has_role(ctx, table, role) else \
+            tuple(r for r in _ROLE_PARTS.get(role, ()) if has_role(ctx, table, r)) or None
+    return got  # type: ignore[return-value]
+
+
 def role_amounts(ctx: Context, table: Table | None, row: TableRow | None, role: str) -> list[Amount] | None:
     """The amounts that make up `role` in `row` ([] = printed blank, i.e. 0); None when the table has no
     such column (nothing can be said). 人员经费/公用经费 fall back to their economic-class columns; the total
@@ -103,15 +157,21 @@ def role_amounts(ctx: Context, table: Table | None, row: TableRow | None, role: 
     got = cells(ctx, table, row)
     if role == "total":
         if has_role(ctx, table, "total"):
-            return [a for col, r, a in got if r == "total"][:1]
+            for _, r, a in got:
+                if r == "total":
+                    return [a]
+            return []
         keyed = [a for col, r, a in got if any(k in col for k in _TOTAL_KEYS)]
         if keyed or not table.columns:
             return keyed[:1] or None
         return [a for col, r, a in got if col == table.columns[0]]
-    wanted = (role,) if has_role(ctx, table, role) else tuple(r for r in _ROLE_PARTS.get(role, ()) if has_role(ctx, table, r))
-    if not wanted:
+    wanted = _wanted(ctx, table, role)
+    if wanted is None:
         return None
-    return [a for col, r, a in got if r in wanted]
+    if len(wanted) == 1:
+        one = wanted[0]
+        return [a for _, r, a in got if r == one]
+    return [a for _, r, a in got if r in wanted]
 
 
 def role_amount(ctx: Context, table: Table | None, row: TableRow | None, role: str, prefer: str = "") -> Amount | None:
@@ -169,12 +229,25 @@ def fiscal_only(ctx: Context) -> bool | None:
 
 def functional_top_nodes(ctx: Context, table: Table) -> list[Node]:
     """Classification rows that are not under another classification row (over all units)."""
-    root, _ = tree(ctx, table)
-    return [n for n in walk(root) if n.kind == "code" and (n.parent is None or n.parent.kind != "code")]
+    key = ("top_nodes", id(table))
+    got = ctx.memo.get(key)
+    if got is None:
+        got = ctx.memo[key] = [n for n in tree_nodes(ctx, table)
+                               if n.kind == "code" and (n.parent is None or n.parent.kind != "code")]
+    return got  # type: ignore[return-value]
 
 
 def code_sums(ctx: Context, table: Table, level: int, role: str = "total") -> dict[str, list[Amount]]:
-    """Amounts of `role` per code prefix of `level` digits (3 = 类), from the outermost rows, all units."""
+    """Amounts of `role` per code prefix of `level` digits (3 = 类), from the outermost rows, all units.
+    Several rules ask for the same sums: they are read once per document (and again if a row moves)."""
+    key = ("code_sums", id(table), level, role, len(ctx.moves))
+    got = ctx.memo.get(key)
+    if got is None:
+        got = ctx.memo[key] = _code_sums(ctx, table, level, role)
+    return got  # type: ignore[return-value]
+
+
+def _code_sums(ctx: Context, table: Table, level: int, role: str) -> dict[str, list[Amount]]:
     out: dict[str, list[Amount]] = {}
     for node in functional_top_nodes(ctx, table):
         if node.row is None or len(node.code) < level:

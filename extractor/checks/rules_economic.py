@@ -8,8 +8,8 @@ from decimal import Decimal
 
 from ..models import Amount, Finding, Table, TableKind
 from .engine import STEP, Context, fmt, rule, value_in
-from .figures import role_amounts, side_total, table_of, total_row, tree
-from .structure import compact, walk
+from .figures import role_amounts, side_total, table_of, total_row, tree_nodes
+from .structure import compact
 
 
 @rule("basic.vs_functional", "基本支出表合计/人员经费/公用经费 = 一般公共预算支出表的基本支出")
@@ -56,10 +56,18 @@ def economic_total(ctx: Context) -> Iterator[Finding]:
 
 
 def _items(ctx: Context, table: Table) -> dict[str, tuple[str, list[Amount]]]:
-    """5-digit economic items -> (name, total-column amounts), summed over units and 政府经济分类 rows."""
-    root, _ = tree(ctx, table)
+    """5-digit economic items -> (name, total-column amounts), summed over units and 政府经济分类 rows (read
+    once per document: two rules compare them)."""
+    key = ("econ_items", id(table), len(ctx.moves))
+    got = ctx.memo.get(key)
+    if got is None:
+        got = ctx.memo[key] = _read_items(ctx, table)
+    return got  # type: ignore[return-value]
+
+
+def _read_items(ctx: Context, table: Table) -> dict[str, tuple[str, list[Amount]]]:
     out: dict[str, tuple[str, list[Amount]]] = {}
-    for node in walk(root):
+    for node in tree_nodes(ctx, table):
         row = node.row
         if node.kind != "code" or row is None or row.code_kind != "economic" or len(node.code) != 5:
             continue

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..models import Amount, Finding, Table, TableKind
-from .engine import Context, row_name, rule, table_name
+from .engine import ZERO, Context, row_name, rule, table_name
 from .figures import (
     FUNCTIONAL_KINDS,
     code_sums,
@@ -32,26 +32,50 @@ def row_parts(ctx: Context, rule_id: str, kinds: tuple[TableKind, ...]) -> Itera
     """Every row's group totals against the sum of the group's columns (see structure.column_identities).
     Rows found printed a column off are reported once as `shifted_column` and not checked again."""
     yield from (f for f in row_shift_findings(ctx) if f.rule == rule_id)
-    moves = ctx.moves
+    shifted, pending = ctx.shifted_rows, ctx._pending
+    exact: dict[int, list[Amount]] = ctx.cache["exact_rows"]  # type: ignore[assignment]
     for table in ctx.tables:
         if table.kind not in kinds or table.empty:
             continue
         # each identity's wording, once per table
-        idents = [(ident, "「" + "」+「".join(_short(p) for p in ident.parts) + "」", _short(ident.total))
-                  for ident in identities(ctx, table)]
+        idents = [(ident.total, ident.parts, "「" + "」+「".join(_short(p) for p in ident.parts) + "」",
+                   _short(ident.total)) for ident in identities(ctx, table)]
+        if not idents:
+            continue
         tname = table_name(table)
+        expenditure_only = table.kind == TableKind.fiscal_summary
         for row in table.rows:
-            if not row.cells or id(row) in ctx.shifted_rows:
+            cells = row.cells
+            if not cells or id(row) in shifted:
+                continue   # (rows with moves are all in `shifted`: the others read as printed)
+            if expenditure_only and row.side != "expenditure":
                 continue
-            if table.kind == TableKind.fiscal_summary and row.side != "expenditure":
+            used = exact.get(id(row))
+            if used is not None:
+                pending.extend(used)   # every identity holds (found while looking for shifted rows)
                 continue
-            rid = id(row)
-            by_col = {moves.get((rid, c.column), c.column): c.amount for c in row.cells}
+            by_col = {c.column: c.amount for c in cells}
+            unit = cells[0].amount.unit
+            one_unit = all(a.unit == unit for a in by_col.values())
             head = ""
-            for ident, formula, total_name in idents:
-                total = by_col.get(ident.total)
-                parts = [a for a in (by_col.get(p) for p in ident.parts) if a is not None]
-                if total is None and not parts or ctx.balanced([total] if total is not None else [], parts):
+            for total_col, part_cols, formula, total_name in idents:
+                total = by_col.get(total_col)
+                parts = []
+                got = ZERO
+                for p in part_cols:
+                    a = by_col.get(p)
+                    if a is not None:
+                        parts.append(a)
+                        got += a.value
+                if total is None and not parts:
+                    continue
+                if one_unit and got == (total.value if total is not None else ZERO):
+                    # adds up (what ctx.balanced finds, without building its lists)
+                    if total is not None:
+                        pending.append(total)
+                    pending.extend(parts)
+                    continue
+                if ctx.balanced([total] if total is not None else [], parts):
                     continue
                 head = head or f"{tname}「{row_name(row)}」的「"
                 f = ctx.check_sum(rule_id, total, parts, f"{head}{total_name}」", formula)
@@ -120,7 +144,8 @@ def functional_same_code(ctx: Context) -> Iterator[Finding]:
             continue
         for code in sorted(set(mine) | set(theirs)):
             f = ctx.compare("functional.same_code", mine.get(code, []), theirs.get(code, []),
-                            f"支出总体情况表 {code}（{class_name(code)}）「{role_name}」", f"{names}中同一科目之和")
+                            lambda code=code, role_name=role_name: f"支出总体情况表 {code}（{class_name(code)}）「{role_name}」",
+                            f"{names}中同一科目之和")
             if f is None or (not exact and f.difference is not None and f.difference > 0):
                 continue  # other funds (事业收入 …) may add to the all-funds table
             yield f
@@ -144,6 +169,7 @@ def functional_class_totals(ctx: Context) -> Iterator[Finding]:
         sums = code_sums(ctx, detail, 3)
         if not sums or not classes:
             continue
+        summary_name, detail_name = table_name(summary), table_name(detail)
         for code in sorted(set(classes) | set(sums)):
             printed: list[Amount] = []
             for r in classes.get(code, []):
@@ -151,6 +177,7 @@ def functional_class_totals(ctx: Context) -> Iterator[Finding]:
                 if amount is not None:
                     printed.append(amount)
             f = ctx.compare("functional.class_totals", printed, sums.get(code, []),
-                            f"{table_name(summary)} {class_name(code)}", f"{table_name(detail)}中 {code} 类各行之和")
+                            lambda code=code, name=summary_name: f"{name} {class_name(code)}",
+                            f"{detail_name}中 {code} 类各行之和")
             if f:
                 yield f

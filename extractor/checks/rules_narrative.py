@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from ..models import Amount, Fact, Finding, TableKind
 from ..numbers import decimals
-from .engine import Context, fmt, rule, value_in
+from .engine import Context, Subject, fmt, rule, value_in
 from .figures import (
     code_sums,
     has_role,
@@ -48,6 +48,9 @@ def _row_total(ctx: Context, table, row) -> list[Amount]:
     return role_amounts(ctx, table, row, "total") or []
 
 
+_ROLE_NAMES = {"total": "合计", "basic": "基本支出", "project": "项目支出", "personnel": "人员经费", "public": "公用经费"}
+
+
 def _functional(ctx: Context, kind: TableKind, role: str) -> Candidate | None:
     table = table_of(ctx, kind)
     if table is None:
@@ -55,8 +58,7 @@ def _functional(ctx: Context, kind: TableKind, role: str) -> Candidate | None:
     amounts = role_amounts(ctx, table, total_row(ctx, table), role)
     if amounts is None:
         return None
-    names = {"total": "合计", "basic": "基本支出", "project": "项目支出", "personnel": "人员经费", "public": "公用经费"}
-    return f"{'支出总体情况表' if kind == TableKind.expenditure else '一般公共预算支出情况表'} {names[role]}", amounts
+    return f"{'支出总体情况表' if kind == TableKind.expenditure else '一般公共预算支出情况表'} {_ROLE_NAMES[role]}", amounts
 
 
 def _summary(ctx: Context, which: str, side: str, label: str) -> Candidate | None:
@@ -154,9 +156,25 @@ def _appropriation(ctx: Context, qualifier: str) -> list[Candidate | None]:
     return out
 
 
+# The facts `candidates` knows table values for.
+_TABLE_FACTS = frozenset({
+    "revenue_total", "expenditure_total", "revenue_sum", "expenditure_sum", "appropriation", "basic_expenditure",
+    "project_expenditure", "performance_basic", "performance_project", "performance_total", "personnel_expenses",
+    "public_expenses", "income_source", "functional_class", "sangong_total", "sangong_part"})
+
+
 def candidates(ctx: Context, fact: Fact) -> list[Candidate]:
-    """Table values a narrative fact may equal (any one of them will do), the expected one first."""
+    """Table values a narrative fact may equal (any one of them will do), the expected one first. They
+    depend on the fact's name, scope and qualifier only: looked up once per document for each."""
     scope, name, q = _scope(fact), fact.name, fact.qualifier
+    key = ("candidates", name, scope, q, len(ctx.moves))
+    got = ctx.memo.get(key)
+    if got is None:
+        got = ctx.memo[key] = _candidates(ctx, scope, name, q)
+    return got  # type: ignore[return-value]
+
+
+def _candidates(ctx: Context, scope: str, name: str, q: str) -> list[Candidate]:
     gp = scope == "gp"
     basic = table_of(ctx, TableKind.gp_basic)
     found: list[Candidate | None] = []
@@ -197,12 +215,14 @@ def candidates(ctx: Context, fact: Fact) -> list[Candidate]:
     return [c for c in found if c is not None]
 
 
+_DESC = {"revenue_total": "收入总计", "expenditure_total": "支出总计", "revenue_sum": "收入合计",
+         "expenditure_sum": "支出合计", "basic_expenditure": "基本支出", "project_expenditure": "项目支出",
+         "personnel_expenses": "人员经费", "public_expenses": "公用经费", "sangong_total": "“三公”经费",
+         "operating_expenses": "机关运行经费"}
+
+
 def _desc(fact: Fact) -> str:
-    names = {"revenue_total": "收入总计", "expenditure_total": "支出总计", "revenue_sum": "收入合计",
-             "expenditure_sum": "支出合计", "basic_expenditure": "基本支出", "project_expenditure": "项目支出",
-             "personnel_expenses": "人员经费", "public_expenses": "公用经费", "sangong_total": "“三公”经费",
-             "operating_expenses": "机关运行经费"}
-    return fact.qualifier or names.get(fact.name, fact.name)
+    return fact.qualifier or _DESC.get(fact.name, fact.name)
 
 
 @rule("narrative.amounts", "说明中的金额 = 表中的金额")
@@ -211,8 +231,8 @@ def narrative_amounts(ctx: Context) -> Iterator[Finding]:
     functional class, 人员/公用经费, 三公 and its parts — equals the table value (一般公共预算 sections against
     the 一般公共预算 tables). A stated non-zero amount with no table to hold it is `missing`."""
     for fact in ctx.doc.facts:
-        if fact.amount is None:
-            continue
+        if fact.amount is None or fact.name not in _TABLE_FACTS:
+            continue   # no table holds such a fact (counts, changes, shares …): nothing to compare
         cands = candidates(ctx, fact)
         if not cands:
             if fact.amount.value and fact.name in ("income_source", "functional_class", "sangong_total", "sangong_part"):
@@ -220,8 +240,8 @@ def narrative_amounts(ctx: Context) -> Iterator[Finding]:
                                   f"说明中「{_desc(fact)}」{fact.amount.raw} {fact.amount.unit} 在表中找不到对应项",
                                   [fact.amount], actual=fact.amount.value)
             continue
-        results = [ctx.compare("narrative.amounts", [fact.amount], amounts, f"说明中「{_desc(fact)}」", what)
-                   for what, amounts in cands]
+        subject = lambda fact=fact: f"说明中「{_desc(fact)}」"  # noqa: E731  (worded only for a finding)
+        results = [ctx.compare("narrative.amounts", [fact.amount], amounts, subject, what) for what, amounts in cands]
         if any(r is None for r in results):
             continue
         best = min(results, key=lambda f: (f.severity != "rounding", abs(f.difference or 0)))  # type: ignore[union-attr]
@@ -245,21 +265,37 @@ def narrative_operating(ctx: Context) -> Iterator[Finding]:
 
 # ---- shares and changes --------------------------------------------------------------------------------
 
+def _fact_index(ctx: Context) -> dict[tuple[str, str], list[tuple[int, int, Fact]]]:
+    """The facts that state an amount, by (name, section): (position, order in the document, fact)."""
+    got = ctx.cache.get("fact_index")
+    if got is None:
+        got = {}
+        for i, f in enumerate(ctx.doc.facts):
+            if f.amount is not None:
+                got.setdefault((f.name, f.section), []).append((_pos(f), i, f))
+        ctx.cache["fact_index"] = got
+    return got  # type: ignore[return-value]
+
+
 def _near(ctx: Context, fact: Fact, names: tuple[str, ...], qualifier: str | None = None) -> Fact | None:
-    """The closest fact of one of `names` stated before `fact` in the same section."""
-    best = None
-    for f in ctx.doc.facts:
-        if f.name not in names or f.amount is None or f.section != fact.section:
-            continue
-        if qualifier is not None and class_of_label(f.qualifier) != class_of_label(qualifier):
-            continue
-        if _pos(f) <= _pos(fact) and (best is None or _pos(f) > _pos(best)):
-            best = f
-    return best
+    """The closest fact of one of `names` stated before `fact` in the same section (the first listed of
+    those at one position)."""
+    index = _fact_index(ctx)
+    here = _pos(fact)
+    want = class_of_label(qualifier) if qualifier is not None else None
+    best: tuple[int, int, Fact] | None = None
+    for name in names:
+        for pos, i, f in index.get((name, fact.section), ()):
+            if pos > here or (best is not None and (pos < best[0] or pos == best[0] and i > best[1])):
+                continue
+            if qualifier is not None and class_of_label(f.qualifier) != want:
+                continue
+            best = (pos, i, f)
+    return best[2] if best is not None else None
 
 
 def _pct_check(ctx: Context, rule_id: str, printed: Amount, computed: Decimal, inputs: list[Amount],
-               error: Decimal, text: str) -> Finding | None:
+               error: Decimal, text: Subject) -> Finding | None:
     """A percentage printed with d decimals is right when it is within half a unit of the last digit (plus
     what rounding of the inputs can move it), off by one unit is `rounding`, more is `mismatch`."""
     ctx.use([printed, *inputs])
@@ -268,6 +304,8 @@ def _pct_check(ctx: Context, rule_id: str, printed: Amount, computed: Decimal, i
     if abs(diff) <= unit / 2 + error:
         return None
     severity = "rounding" if abs(diff) <= unit + error else "mismatch"
+    if callable(text):
+        text = text()
     return ctx.finding(rule_id, severity, text + (f"，差 {fmt(abs(diff))} 个百分点" if severity == "mismatch" else "，属尾差"),
                        [printed, *inputs], expected=computed.quantize(Decimal("0.0001")), actual=printed.value)
 
@@ -317,7 +355,9 @@ def narrative_shares(ctx: Context) -> Iterator[Finding]:
         if not w:
             continue
         share, error = _ratio(p, w)
-        text = f"说明中「{label or fact.qualifier}占 {fact.amount.raw}%」，按 {fmt(p)} / {fmt(w)} 计算为 {share:.2f}%"
+        def text(label=label or fact.qualifier, raw=fact.amount.raw, p=p, w=w, share=share) -> str:
+            return f"说明中「{label}占 {raw}%」，按 {fmt(p)} / {fmt(w)} 计算为 {share:.2f}%"   # for a finding only
+
         f = _pct_check(ctx, "narrative.shares", fact.amount, share, part + whole, error, text)
         if f:
             yield f
@@ -371,28 +411,34 @@ def narrative_internal(ctx: Context) -> Iterator[Finding]:
     """Within one section: 基本支出 + 项目支出 = 支出合计; 人员经费 + 公用经费 = 基本支出. Anywhere: “三公”经费 =
     因公出国（境）费 + 公务用车购置及运行费 + 公务接待费; 政府采购 = 货物 + 工程 + 服务."""
     facts = ctx.doc.facts
+    index = _fact_index(ctx)
     for total_name, part_names in (("expenditure_sum", ("basic_expenditure", "project_expenditure")),
                                    ("basic_expenditure", ("personnel_expenses", "public_expenses"))):
         for total in (f for f in facts if f.name == total_name and f.amount is not None):
-            parts = [f for f in facts if f.name in part_names and f.section == total.section and f.amount is not None
-                     and _pos(f) > _pos(total)]
-            chosen = {}
-            for f in sorted(parts, key=_pos):
-                chosen.setdefault(f.name, f)
-            if len(chosen) == len(part_names):
-                f = ctx.compare("narrative.internal", [total.amount], [c.amount for c in chosen.values()],  # type: ignore[misc]
-                                f"说明中「{_desc(total)}」", "、".join(_desc(c) for c in chosen.values()) + "之和")
-                if f:
-                    yield f
+            # each part: its first statement after the total in the section (listed in the order stated)
+            after = _pos(total)
+            firsts = [min(((p, i, f) for p, i, f in index.get((name, total.section), ()) if p > after),
+                          default=None, key=lambda e: e[:2]) for name in part_names]
+            if None in firsts:
+                continue
+            chosen = [f for _, _, f in sorted(firsts, key=lambda e: e[:2])]  # type: ignore[misc]
+            f = ctx.compare("narrative.internal", [total.amount], [c.amount for c in chosen],  # type: ignore[misc]
+                            lambda total=total: f"说明中「{_desc(total)}」",
+                            "、".join(_desc(c) for c in chosen) + "之和")
+            if f:
+                yield f
     for total_name, part_name, keys in (("sangong_total", "sangong_part", ("因公出国", "公务用车购置及运行", "公务接待")),
                                         ("procurement_total", "procurement", ("货物", "工程", "服务"))):
-        for total in (f for f in facts if f.name == total_name and f.amount is not None):
-            parts = {}
-            for f in facts:
-                if f.name == part_name and f.amount is not None:
-                    key = next((k for k in keys if k in compact(f.qualifier)), None)
-                    if key and key not in parts:
-                        parts[key] = f.amount
+        totals = [f for f in facts if f.name == total_name and f.amount is not None]
+        if not totals:
+            continue
+        parts = {}   # the same for every total
+        for f in facts:
+            if f.name == part_name and f.amount is not None:
+                key = next((k for k in keys if k in compact(f.qualifier)), None)
+                if key and key not in parts:
+                    parts[key] = f.amount
+        for total in totals:
             if len(parts) == len(keys):
                 f = ctx.compare("narrative.internal", [total.amount], list(parts.values()),  # type: ignore[list-item]
                                 f"说明中「{'“三公”经费' if total_name == 'sangong_total' else '政府采购'}」",

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 from ..models import Amount, Finding, Table, TableKind, TableRow
 from .engine import Context, rule
-from .figures import has_role, role_amount, role_amounts, side_total, table_of, total_row, tree
-from .structure import compact, walk
+from .figures import has_role, role_amount, role_amounts, side_total, table_of, total_row, tree_nodes
+from .structure import compact
 
 
 @rule("projects.total", "项目支出表合计 = 项目支出（分资金来源）")
@@ -50,9 +50,8 @@ def _name_key(label: str) -> str:
 
 
 def _projects_by_name(ctx: Context, table: Table) -> dict[str, list[TableRow]]:
-    root, _ = tree(ctx, table)
     out: dict[str, list[TableRow]] = {}
-    for node in walk(root):
+    for node in tree_nodes(ctx, table):
         if node.kind == "item" and node.row is not None and node.row.cells and node.row.label:
             out.setdefault(_name_key(node.row.label), []).append(node.row)
     return out
@@ -66,8 +65,7 @@ def performance_vs_projects(ctx: Context) -> Iterator[Finding]:
     if perf is None or projects is None:
         return
     by_name = _projects_by_name(ctx, projects)
-    root, _ = tree(ctx, perf)
-    for node in walk(root):
+    for node in tree_nodes(ctx, perf):
         row = node.row
         if row is None or row.code_kind != "project" or not row.cells:
             continue

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 from ..models import Finding, Table, TableKind
 from .engine import Context, check_children, row_name, rule, table_name
-from .figures import role_amount, role_amounts, side_total, sides, table_of, total_row, tree
-from .structure import Node, walk
+from .figures import role_amount, role_amounts, side_total, sides, table_of, total_row, tree, tree_nodes
+from .structure import Node
 
 # One-sided tables whose rows form a tree (two-sided ones, 三公 and 整体绩效 have their own rules).
 TREE_KINDS = (TableKind.income, TableKind.expenditure, TableKind.gp_expenditure, TableKind.gp_basic,
@@ -33,17 +33,20 @@ def _tree_findings(ctx: Context) -> list[Finding]:
         if table.kind not in TREE_KINDS or table.empty:
             continue
         root, repeated = tree(ctx, table)
-        units = [n.code for n in walk(root) if n.kind == "unit"]
+        nodes = tree_nodes(ctx, table)
+        units = [n.code for n in nodes if n.kind == "unit"]
         if len(units) != len(set(units)):
             continue  # one unit code on several rows: the codes were not read right, the tree would be invented
-        for node in walk(root):
-            kids = [c.row for c in node.children if c.row is not None]
-            if node.row is None or not kids or not any(r.cells for r in kids):
+        for node in nodes:
+            row = node.row
+            if row is None or not node.children:
                 continue
-            rid = _tree_rule_id(node)
-            subject = f"{table_name(table)}「{row_name(node.row)}」"
+            kids = [c.row for c in node.children if c.row is not None]
+            if not kids or not any(r.cells for r in kids):
+                continue
             formula = "各行之和" if node.kind == "root" else "其下各行之和"
-            out.extend(check_children(ctx, rid, table, node.row, kids, subject, formula))
+            out.extend(check_children(ctx, _tree_rule_id(node), table, row, kids,
+                                      lambda t=table, r=row: f"{table_name(t)}「{row_name(r)}」", formula))
         for again in repeated:
             out.extend(check_children(ctx, "table.total", table, again, [root.row] if root.row else [],
                                       f"{table_name(table)} 重复的「{row_name(again)}」行", "首个合计行"))

@@ -12,6 +12,9 @@ from .engine import Context, rule, table_name
 from .structure import KNOWN_CLASSES
 
 _SEGMENTS = (3, 2, 2)
+_FUNCTIONAL = re.compile(r"[0-9]{3}(?:[0-9]{2}){0,2}")   # 3, 5 or 7 (ASCII) digits
+_PRINTED = re.compile(r"\S+|\S{3}\s+\S{2}(?:\s+\S{2})?")   # one piece, or pieces of 3/2/2
+_ECONOMIC = re.compile(r"[35][0-9]{2}(?:[0-9]{2})?")   # well-formed by the rule below (ASCII digits)
 
 
 def _where(row: TableRow) -> list:
@@ -27,6 +30,9 @@ def functional_codes(ctx: Context) -> Iterator[Finding]:
         for row in table.rows:
             if row.code_kind != "functional" or not row.code or not row.code.startswith("2"):
                 continue  # functional classes are 2xx; other digits are another classification, not a typo
+            if _FUNCTIONAL.fullmatch(row.code) and row.code[:3] in KNOWN_CLASSES \
+                    and _PRINTED.fullmatch(row.code_raw.strip()):
+                continue  # well-formed (the usual case): the checks below would find nothing
             problems = []
             if len(row.code) not in (3, 5, 7) or not row.code.isdigit():
                 problems.append(f"位数为 {len(row.code)}（应为 3、5 或 7 位）")
@@ -47,8 +53,10 @@ def economic_codes(ctx: Context) -> Iterator[Finding]:
     digits (类 + 款)."""
     for table in ctx.tables:
         for row in table.rows:
-            for code, what in ((row.code if row.code_kind == "economic" else "", "经济分类编码"),
-                               (row.gov_code, "政府预算经济分类编码")):
+            own, gov = row.code if row.code_kind == "economic" else "", row.gov_code
+            if (not own or _ECONOMIC.fullmatch(own)) and (not gov or _ECONOMIC.fullmatch(gov)):
+                continue   # most rows: no code, or well-formed ones (one regex instead of the checks below)
+            for code, what in ((own, "经济分类编码"), (gov, "政府预算经济分类编码")):
                 if not code:
                     continue
                 if len(code) not in (3, 5) or not code.isdigit() or code[0] not in "35":

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..models import Finding, Table, TableKind, TableRow
+from ..models import Amount, Finding, Table, TableKind, TableRow
 from .engine import STEP, ZERO, Context, row_name, table_name
+from .figures import column_scan
 from .structure import FUNCTIONAL_KINDS, ColumnIdentity, column_identities, column_name
 
 ROW_RULES: dict[TableKind, str] = {**{k: "functional.row_parts" for k in FUNCTIONAL_KINDS},
@@ -33,12 +34,11 @@ def identities(ctx: Context, table: Table) -> list[ColumnIdentity]:
     got = ctx.memo.get(key)
     if got is None:
         paths = identity_columns(table)
-        known = set(paths)
-        if table.kind == TableKind.fiscal_summary:
-            extra = {c.column for r in table.rows if r.side == "expenditure" for c in r.cells if c.column not in known}
-        else:
-            extra = {c.column for r in table.rows for c in r.cells if c.column not in known and c.column != "收入/金额"}
-        got = ctx.memo[key] = column_identities(table, paths + sorted(extra))
+        scan = column_scan(ctx, table)
+        extra = scan.columns.difference(paths)
+        if table.kind != TableKind.fiscal_summary:
+            extra.discard("收入/金额")
+        got = ctx.memo[key] = column_identities(table, paths + sorted(extra), scan.first_role)
     return got  # type: ignore[return-value]
 
 
@@ -56,8 +56,18 @@ def _holds(values: dict[str, Decimal], ident: ColumnIdentity) -> bool:
 
 
 def _all_hold(values: dict[str, Decimal], idents: list[ColumnIdentity]) -> bool:
+    """`_holds` for every identity (inlined: this runs for every row of every table)."""
+    get = values.get
     for ident in idents:
-        if not _holds(values, ident):
+        total, nonzero = ZERO, 0
+        for p in ident.parts:
+            v = get(p)
+            if v is not None:
+                total += v
+                if v:
+                    nonzero += 1
+        diff = abs(get(ident.total, ZERO) - total)
+        if diff and diff > STEP * (nonzero or 1):
             return False
     return True
 
@@ -100,8 +110,39 @@ def find_row_shift(row: TableRow, order: list[str], idents: list[ColumnIdentity]
     return None
 
 
+def exact_reading(row: TableRow, idents: list[tuple[str, tuple[str, ...]]]) -> list[Amount] | None:
+    """When every identity (total column, part columns) of the row holds exactly, in one unit (the usual
+    case, where there is nothing to find), the amounts they compare (each identity's total, then its parts)
+    as row_parts records them; else None."""
+    by_col = {c.column: c.amount for c in row.cells}
+    amounts = iter(by_col.values())
+    unit = next(amounts).unit
+    for a in amounts:
+        if a.unit != unit:
+            return None
+    used: list[Amount] = []
+    for total_col, parts in idents:
+        total = by_col.get(total_col)
+        if total is not None:
+            used.append(total)
+        got = None   # Σ parts (no Decimal addition to a zero first: they are what this costs)
+        for p in parts:
+            a = by_col.get(p)
+            if a is not None:
+                used.append(a)
+                got = a.value if got is None else got + a.value
+        if got is None:
+            if total is not None and total.value:
+                return None
+        elif got != (total.value if total is not None else ZERO):
+            return None
+    return used
+
+
 def _row_shifts(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
+    # rows whose identities all hold exactly: row_parts need not check them again
+    exact: dict[int, list[Amount]] = ctx.cache.setdefault("exact_rows", {})  # type: ignore[assignment]
     for table in ctx.tables:
         rule_id = ROW_RULES.get(table.kind)
         if rule_id is None or table.empty:
@@ -110,8 +151,13 @@ def _row_shifts(ctx: Context) -> list[Finding]:
         if not idents:
             continue
         order = identity_columns(table)
+        checks = [(i.total, i.parts) for i in idents]
         for row in table.rows:
             if not row.cells or (table.kind == TableKind.fiscal_summary and row.side != "expenditure"):
+                continue
+            used = exact_reading(row, checks)
+            if used is not None:
+                exact[id(row)] = used   # (so no shift either)
                 continue
             moves = find_row_shift(row, order, idents)
             if not moves:

@@ -105,7 +105,8 @@ def _nested_paths(paths: tuple[str, ...], roles: dict[str, str]) -> dict[str, st
     return out
 
 
-def column_identities(table: Table, paths: list[str] | None = None) -> list[ColumnIdentity]:
+def column_identities(table: Table, paths: list[str] | None = None,
+                      first_role: dict[str, str] | None = None) -> list[ColumnIdentity]:
     """Row-wise identities the header implies: in each group the 小计/合计 column = Σ the other columns
     (a sub-group counts by its own 小计, or by its columns when it has none); '其中' columns are parts of
     a part and are left out. Identities that would involve a column whose header was not understood
@@ -113,10 +114,11 @@ def column_identities(table: Table, paths: list[str] | None = None) -> list[Colu
     paths = [p for p in (paths if paths is not None else table.columns) if p]
     if len(paths) < 2:
         return []
-    first_role: dict[str, str] = {}   # the role of each column's first cell
-    for r in table.rows:
-        for c in r.cells:
-            first_role.setdefault(c.column, c.role)
+    if first_role is None:
+        first_role = {}   # the role of each column's first cell
+        for r in table.rows:
+            for c in r.cells:
+                first_role.setdefault(c.column, c.role)
     return list(_identities(tuple(paths), tuple([first_role.get(p, "") for p in paths])))
 
 
@@ -187,7 +189,7 @@ def _identities(paths: tuple[str, ...], roles: tuple[str, ...]) -> tuple[ColumnI
 
 # ---- the row tree ----------------------------------------------------------------------------------------
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Node:
     row: TableRow | None
     kind: str                 # root | unit | code | item
@@ -202,33 +204,43 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
     款) and project rows under their unit. Returns the root and any further total rows (printed again)."""
     totals = [r for r in table.rows if r.is_total and r.cells]
     root = Node(totals[0] if totals else None, "root")
-    units: list[Node] = []
+    unit_of: dict[str, Node] = {}   # unit code -> its first node
     current_unit: Node | None = None
     # the current unit's classification and numbered rows: the first node of each code, and the numbered
     # (item) ones in order — a row's parent is the node of its longest proper code prefix
     first_of: dict[str, Node] = {}
-    outline: list[Node] = []
+    outline: list[tuple[int, Node]] = []
     for row in table.rows:
         if row.is_total:
             continue
-        kind = row.code_kind
+        kind, code = row.code_kind, row.code
         # classification codes never start with 0; a leading-zero code is a department/unit code
-        if row.code and (kind == "unit" or (row.code[0] == "0" and kind in ("functional", "economic", ""))):
-            parent = max((u for u in units if row.code.startswith(u.code) and len(u.code) < len(row.code)),
-                         key=lambda u: len(u.code), default=None) or root
-            node = Node(row, "unit", row.code, parent=parent)
+        if code and (kind == "unit" or (code[0] == "0" and kind in ("functional", "economic", ""))):
+            parent = root   # under the unit of its longest proper code prefix (the first of that code)
+            for k in range(len(code) - 1, 0, -1):
+                got = unit_of.get(code[:k])
+                if got is not None:
+                    parent = got
+                    break
+            node = Node(row, "unit", code, [], parent)
             parent.children.append(node)
-            units.append(node)
+            unit_of.setdefault(code, node)
             current_unit, first_of, outline = node, {}, []
             continue
-        if not row.cells and not (kind in ("functional", "economic") and row.code):
+        classified = code and kind in ("functional", "economic")
+        if not classified and not row.cells:
             continue  # a header or label line with no numbers
         home = current_unit or root
-        code = row.code
-        if kind in ("functional", "economic") and code and code.isdecimal():   # digits only
-            parent = next((first_of[code[:k]] for k in range(len(code) - 1, -1, -1) if code[:k] in first_of), home)
-            node = Node(row, "code", code, parent=parent)
-            first_of.setdefault(code, node)
+        if classified and code.isdecimal():   # digits only
+            parent = home
+            for k in range(len(code) - 1, -1, -1):   # the longest proper prefix that has a node
+                got = first_of.get(code[:k])
+                if got is not None:
+                    parent = got
+                    break
+            node = Node(row, "code", code, [], parent)
+            if code not in first_of:
+                first_of[code] = node
         else:
             # uncoded rows follow their outline numbering (一、 > （一） > 1、); '其中' lines and unnumbered
             # lines under a numbered one are breakdowns, not summed again
@@ -237,13 +249,17 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
                 continue
             parent = home
             if level > 0:
-                parent = next((n for n in reversed(outline) if 0 < label_level(n.row.label) < level),  # type: ignore[union-attr]
-                              home)
-            node = Node(row, "item", code, parent=parent)
+                # the latest numbered row of a higher level; `outline` keeps only rows that can still be
+                # that (levels increasing: a row hides the earlier ones of its level or deeper)
+                while outline and outline[-1][0] >= level:
+                    outline.pop()
+                if outline:
+                    parent = outline[-1][1]
+            node = Node(row, "item", code, [], parent)
             if level > 0:
                 first_of.setdefault(code, node)
-                outline.append(node)
-        node.parent.children.append(node)  # type: ignore[union-attr]
+                outline.append((level, node))
+        parent.children.append(node)
     return root, [r for r in totals[1:] if compact(r.label) == compact(totals[0].label)]
 
 

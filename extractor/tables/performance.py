@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from ..grid import GridCell, GridRow
 from ..models import TABLE_NAMES, Indicator, TableKind
-from ..numbers import fold_width, parse_amount, parse_comparison
+from ..numbers import Comparison, fold_width, parse_amount, parse_comparison
 from ..provenance import SourceRef, full_record
 from ..segment import TableBlock
 
@@ -72,19 +72,31 @@ def pair_cells(cells: list[tuple[int, GridCell]]) -> list[tuple[int, GridCell, G
     name printed without its value. Best-scoring split by dynamic programming, so one missing value does
     not shift every later pair."""
     n = len(cells)
-    best: list[tuple[float, list]] = [(0.0, [])] * (n + 1)
+    # score[i]: best score of cells[i:]; paired[i]: whether that split pairs cells[i] with cells[i + 1]
+    score = [0.0] * (n + 1)
+    paired = [False] * n
+    cols = [idx for idx, _ in cells]
+    looks = [_value_score(c.text) for _, c in cells]   # each cell is scored as a name and as a value
     for i in range(n - 1, -1, -1):
-        idx, name = cells[i]
-        name_bonus = 0.5 * max(_value_score(name.text), 0.0)
-        lone = -1.5 - name_bonus + best[i + 1][0]
-        choice = (lone, [(idx, name, None)] + best[i + 1][1])
+        name_bonus = 0.5 * max(looks[i], 0.0)
+        best = -1.5 - name_bonus + score[i + 1]
         if i + 1 < n:
-            vidx, value = cells[i + 1]
-            score = _value_score(value.text) - name_bonus + (0.5 if vidx == idx + 1 else 0.0) + best[i + 2][0]
-            if score >= choice[0]:
-                choice = (score, [(idx, name, value)] + best[i + 2][1])
-        best[i] = choice
-    return best[0][1]
+            pair = looks[i + 1] - name_bonus + (0.5 if cols[i + 1] == cols[i] + 1 else 0.0) + score[i + 2]
+            if pair >= best:
+                best = pair
+                paired[i] = True
+        score[i] = best
+    out: list[tuple[int, GridCell, GridCell | None]] = []
+    i = 0
+    while i < n:
+        idx, name = cells[i]
+        if paired[i]:
+            out.append((idx, name, cells[i + 1][1]))
+            i += 2
+        else:
+            out.append((idx, name, None))
+            i += 1
+    return out
 
 
 @dataclass
@@ -235,7 +247,8 @@ class _Wide:
         self.code_col, self.name_col, self.amount_lo = 0, 1, 2
         self.shift = 0
         self.prev_pairs: dict[int, _Record] = {}
-        self.read: dict[int, tuple] = {}   # id(row) -> (entity, cells, pairs), as measure_shift read it
+        # id(row) -> (entity, cells, pairs) as measure_shift read it, None for a header row
+        self.read: dict[int, tuple | None] = {}
 
     def set_header(self, header: list[GridRow]) -> None:
         name_row = header[-1]
@@ -265,12 +278,14 @@ class _Wide:
         """(project cells, indicator cells) of a data line; amounts between them are left to assemble.py."""
         first = self.name_cols[0] if self.name_cols else len(row.cells)
         entity, indicator = [], []
+        amount_lo = self.amount_lo
         for j, c in enumerate(row.cells):
-            if not c.text:
+            text = c.text
+            if not text:
                 continue
-            if j < self.amount_lo:
+            if j < amount_lo:
                 entity.append(c)
-            elif j >= first or parse_amount(c.text) is None:
+            elif j >= first or parse_amount(text) is None:
                 indicator.append((j, c))
         return entity, indicator
 
@@ -278,17 +293,20 @@ class _Wide:
         """How far this piece's data cells sit left (+) or right (-) of the header's 三级指标 columns."""
         cols = set(self.name_cols)
         hits = {d: 0 for d in (0, 1, -1, 2, -2)}
+        at: dict[int, int] = {}   # column -> how many pairs with a value start there
         self.read = {}
         for row in rows:
             if _is_header_row(row):
+                self.read[id(row)] = None   # feed() skips it without asking again
                 continue
             entity, cells = self._split(row)
             pairs = pair_cells(cells)
             self.read[id(row)] = (entity, cells, pairs)   # feed() reads the same row the same way
             for idx, _, value in pairs:
                 if value is not None:
-                    for d in hits:
-                        hits[d] += (idx + d) in cols
+                    at[idx] = at.get(idx, 0) + 1
+        for d in hits:
+            hits[d] = sum(n for idx, n in at.items() if idx + d in cols)
         self.shift = max(hits, key=lambda d: hits[d]) if any(hits.values()) else 0
 
     def _group_of(self, idx: int) -> int:
@@ -314,11 +332,15 @@ class _Wide:
         self.prev_pairs = {}
 
     def feed(self, row: GridRow) -> None:
-        if not self.name_cols or _is_header_row(row):
+        if not self.name_cols:
             return
-        got = self.read.pop(id(row), None)
-        if got is not None:
+        got = self.read.pop(id(row), False)
+        if got is None:
+            return                                  # a header row, as measure_shift found
+        if got is not False:
             entity, cells, pairs = got
+        elif _is_header_row(row):
+            return
         else:
             entity, cells = self._split(row)
             pairs = pair_cells(cells)
@@ -370,20 +392,19 @@ def _new_subject(current: _Project, header: list[GridRow], block: TableBlock) ->
                 or pre.name and pre.name != current.name)
 
 
-def _locator(rec: _Record) -> str:
-    table = TABLE_NAMES[rec.kind]
-    parts = [rec.project.name] if rec.project.name else [rec.level1, rec.level2]
-    return " / ".join([table, *[p for p in parts if p], rec.level3])
+def _locator_prefix(kind: TableKind, project: str, level1: str, level2: str) -> str:
+    """The locator of an indicator up to its name: table / project (or its level-1 / level-2 names)."""
+    parts = [project] if project else [level1, level2]
+    return " / ".join([TABLE_NAMES[kind], *[p for p in parts if p]])
 
 
-def _indicator(ref: SourceRef, rec: _Record) -> Indicator:
-    cmp = parse_comparison(rec.value.text)
+def _indicator(ref: SourceRef, rec: _Record, cmp: Comparison | None, prefix: str) -> Indicator:
     # every field given, all already typed: the record is built without re-validation
     return full_record(Indicator, {
         "table": rec.kind, "project": rec.project.name, "project_code": rec.project.code,
         "level1": rec.level1, "level2": rec.level2, "level3": rec.level3, "value_text": rec.value.text,
         "comparator": cmp.comparator if cmp else "", "number": cmp.number if cmp else None,
-        "unit": cmp.unit if cmp else "", "prov": ref.span(rec.value.start, rec.value.end, _locator(rec)),
+        "unit": cmp.unit if cmp else "", "prov": ref.span(rec.value.start, rec.value.end, f"{prefix} / {rec.level3}"),
     })
 
 
@@ -420,11 +441,20 @@ def extract_indicators(ref: SourceRef, blocks: list[TableBlock]) -> list[Indicat
 
     seen: set[tuple] = set()
     out: list[Indicator] = []
+    parsed: dict[str, Comparison | None] = {}   # value text -> its comparison (values repeat: ≥95%, 100% …)
+    prefixes: dict[tuple, str] = {}             # the indicators of a project (or level-2 group) share one
     for rec in records:
         proj = rec.project
-        key = (rec.kind, proj.scope, proj.code, proj.name, rec.level1, rec.level2, rec.level3, rec.value.text)
+        text = rec.value.text
+        key = (rec.kind, proj.scope, proj.code, proj.name, rec.level1, rec.level2, rec.level3, text)
         if key in seen:
             continue
         seen.add(key)
-        out.append(_indicator(ref, rec))
+        if text not in parsed:
+            parsed[text] = parse_comparison(text)
+        where = (rec.kind, proj.name, rec.level1, rec.level2)
+        prefix = prefixes.get(where)
+        if prefix is None:
+            prefix = prefixes[where] = _locator_prefix(*where)
+        out.append(_indicator(ref, rec, parsed[text], prefix))
     return out
