@@ -95,6 +95,8 @@ def extract_many(paths: list[Path], workers: int = 1, shape: Shape = "document")
             gc.set_threshold(*threshold)
         return
     wire_shape: Shape = "json" if shape == "document" else shape
+    from . import export, pipeline  # noqa: F401  imported once here: forked workers inherit them (~0.3 s each)
+
     with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
         chunk = max(1, min(16, len(paths) // (workers * 4) or 1))
         yield from pool.map(partial(_extract_one, shape=wire_shape), paths, chunksize=chunk)
