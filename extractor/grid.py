@@ -44,7 +44,7 @@ class GridRow:
     their document offsets) are built only when asked for: the table parser reads texts and needs the
     offsets of the few cells it turns into values (`spans`)."""
 
-    __slots__ = ("texts", "start", "end", "style", "_parts", "_pos", "_cells")
+    __slots__ = ("texts", "start", "end", "style", "_parts", "_pos", "_cells", "scan")
 
     def __init__(self, cells: list[GridCell], start: int, end: int, style: str):
         self.texts: list[str] = [c.text for c in cells]
@@ -54,6 +54,8 @@ class GridRow:
         self._parts: list[str] | None = None
         self._pos = 0
         self._cells: list[GridCell] | None = cells
+        # what `tables.layout.label_scan` read from the texts, kept with the row (asked for several times)
+        self.scan: tuple[int, bool] | None = None
 
     @classmethod
     def of_parts(cls, parts: list[str], texts: list[str], pos: int, start: int, end: int, style: str) -> GridRow:
@@ -61,7 +63,7 @@ class GridRow:
         `pos`, and `texts` the stripped parts (the same list when no part needs stripping)."""
         row = cls.__new__(cls)
         row.texts, row.start, row.end, row.style = texts, start, end, style
-        row._parts, row._pos, row._cells = parts, pos, None
+        row._parts, row._pos, row._cells, row.scan = parts, pos, None, None
         return row
 
     @property
@@ -70,14 +72,36 @@ class GridRow:
             self._cells = _cells(self._parts, self.texts, self._pos)
         return self._cells
 
+    @property
+    def parts(self) -> list[str] | None:
+        """The parts the line was split into (cell j's text is parts[j] stripped; the very string when
+        nothing was stripped), one separator character apart; None for a row made of cells."""
+        return self._parts if self._cells is None else None
+
+    def part_offset(self, j: int) -> int:
+        """Document offset of part j (of a row with `parts`)."""
+        parts = self._parts
+        assert parts is not None
+        return self._pos + sum(map(len, parts[:j])) + j
+
+    def offset(self, j: int) -> int:
+        """Document offset of the text of cell j (`spans()[j][0]` without the list)."""
+        if self._cells is not None:
+            return self._cells[j].start
+        parts = self._parts
+        assert parts is not None
+        pos = self._pos + sum(map(len, parts[:j])) + j
+        return pos if parts is self.texts else pos + parts[j].find(self.texts[j])
+
     def spans(self, hi: int | None = None) -> list[tuple[int, int]]:
         """(start, end) document offsets of the texts of cells :hi (a new list; no cell is built)."""
-        if self._cells is not None:
+        if self._cells is not None:   # a joined cell keeps the end of its head (`merge_wrapped_rows`)
             return [(c.start, c.end) for c in self._cells[:hi]]
         out = []
         append = out.append
         pos = self._pos
         parts, texts = self._parts, self.texts
+        assert parts is not None
         bare = parts is texts   # nothing stripped: each cell is its part, where it stands
         if hi is not None:
             parts, texts = parts[:hi], texts[:hi]

@@ -70,6 +70,9 @@ _TRIM = set("，。；：,;:、\n")
 _FOLD = {ord(c): fold_width(c) for c in map(chr, range(0xFF00, 0xFFF0)) if fold_width(c) != c and c != "，"}
 # Runs of characters the view keeps (horizontal space and markdown '*' are dropped).
 _KEPT_RUN = re.compile("[^" + re.escape("".join(sorted(_HSPACE))) + r"*]+")
+# Any character _FOLD changes: most sections have none, and then no line needs str.translate (a dict
+# lookup per character).
+_FOLDABLE = re.compile("[" + re.escape("".join(sorted(map(chr, _FOLD)))) + "]")
 
 
 @dataclass
@@ -101,12 +104,13 @@ def normalise(text: str, start: int, end: int, heading_starts: set[int]) -> _Vie
     size = 0   # len("".join(chars))
     prev_last, prev_heading, break_at = "", False, start
     pos = start
+    fold = _FOLDABLE.search(text, start, end) is not None
     for raw in text[start:end].split("\n"):
         line_start, pos = pos, pos + len(raw) + 1
         lead = _LINE_LEAD.match(raw).end()
         if lead == len(raw):
             continue   # an empty or blank line (half of them)
-        folded = raw.translate(_FOLD)   # same length as raw: offsets stay valid
+        folded = raw.translate(_FOLD) if fold else raw   # same length as raw: offsets stay valid
         if _KEPT_RUN.fullmatch(folded, lead):
             # the usual line: nothing dropped after its lead, one run
             joined = folded[lead:]
@@ -256,7 +260,8 @@ class _Section:
             else:
                 parts = list(_CLAUSE_SEP.finditer(w, pos, a))
                 label_start = parts[-1].end() if parts else pos
-                self._clauses(pos, label_start)
+                # the separators before label_start are exactly `parts` (the last one ends there)
+                self._clauses(pos, label_start, parts)
                 self._amount(tok, w[label_start:a])
             pos = b
         self._clauses(pos, se)
@@ -279,9 +284,9 @@ class _Section:
         if target is not None:
             self._text_fact(target[0], target[1], m.end(), b)
 
-    def _clauses(self, a: int, b: int) -> None:
+    def _clauses(self, a: int, b: int, seps: list[re.Match] | None = None) -> None:
         pos = a
-        for m in _CLAUSE_SEP.finditer(self.work, a, b):
+        for m in _CLAUSE_SEP.finditer(self.work, a, b) if seps is None else seps:
             if m.start() > pos:
                 self._clause(pos, m.start())
             pos = m.end()

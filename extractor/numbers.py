@@ -15,6 +15,8 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋％", "012
 # A table amount cell: optional sign/parentheses, digits with optional thousands separators, decimals.
 _AMOUNT_RE = re.compile(r"^[-−–]?\(?\s*(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*\)?$")
 _PLAIN_RE = re.compile(r"^[-−–]?\d+(?:\.\d+)?$")
+# What an amount cell can start with besides a digit: a sign (full-width too) or an opening parenthesis.
+_LEADS = "-−–(－"
 
 # A number in prose (thousands separators allowed, full-width already folded).
 NUMBER_IN_TEXT_RE = re.compile(r"(?<![\d.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
@@ -30,15 +32,21 @@ def parse_amount(text: str | None) -> Decimal | None:
     """Parse a table amount cell ('4,596.71', '140', '-3.2', '（12.00）' style negatives). None if not an amount."""
     if text is None:
         return None
-    s = fold_width(text).strip()
-    if not s or len(s) > 24:
+    # stripped before folding (folding maps no character to or from whitespace): an amount starts with a
+    # digit, a sign or a parenthesis, so most labels are turned away on their first character unfolded
+    s = text.strip()
+    if not s or not (s[0].isdecimal() or s[0] in _LEADS):   # isdecimal: re's \d (the full-width digits too)
+        return None
+    s = fold_width(s)
+    if len(s) > 24:
         return None
     negative = False
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1].strip()
-    if not _AMOUNT_RE.match(s) and not _PLAIN_RE.match(s):
+    if not _AMOUNT_RE.match(s):   # (every _PLAIN_RE number matches _AMOUNT_RE too)
         return None
-    s = s.replace(",", "").replace("−", "-").replace("–", "-").replace(" ", "")
+    if not s.isdecimal():   # (a plain integer has nothing to replace)
+        s = s.replace(",", "").replace("−", "-").replace("–", "-").replace(" ", "")
     try:
         value = Decimal(s)
     except InvalidOperation:

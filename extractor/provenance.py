@@ -46,6 +46,34 @@ def full_record(cls: type, fields: dict[str, Any]) -> Any:
     return obj
 
 
+def amount_cell(cell_cls: type, amount_cls: type, column: str, role: str, value: Any, unit: str, raw: str,
+                prov: dict[str, Any]) -> Any:
+    """`new_record(cell_cls, {column, role, amount})` of `full_record(amount_cls, {value, unit, raw, prov})` of
+    `full_record(Provenance, prov)`, in one call: the table parser builds these three for every amount."""
+    shared = _ALL_FIELDS.get(Provenance)
+    if shared is None:
+        shared = _ALL_FIELDS[Provenance] = set(Provenance.model_fields)
+    p = _new(Provenance)
+    _set_dict(p, prov)
+    _set_fields_set(p, shared)
+    _set_extra(p, None)
+    _set_private(p, None)
+    shared = _ALL_FIELDS.get(amount_cls)
+    if shared is None:
+        shared = _ALL_FIELDS[amount_cls] = set(amount_cls.model_fields)  # type: ignore[attr-defined]
+    a = _new(amount_cls)
+    _set_dict(a, {"value": value, "unit": unit, "raw": raw, "prov": p})
+    _set_fields_set(a, shared)
+    _set_extra(a, None)
+    _set_private(a, None)
+    c = _new(cell_cls)
+    _set_dict(c, {"column": column, "role": role, "amount": a})
+    _set_fields_set(c, {"column", "role", "amount"})   # a set of its own: `method` is left unset
+    _set_extra(c, None)
+    _set_private(c, None)
+    return c
+
+
 class Record(BaseModel):
     """Base of all records. `model_construct` is a fast path for trusted, already-typed internal data:
     the extractor builds thousands of values per document and pydantic's generic path dominated its time."""

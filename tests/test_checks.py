@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -571,3 +572,12 @@ def test_a_coarser_unit_is_the_same_number_when_it_rounds_to_it():
     assert [f for f in run_checks(build(s), strict=True) if f.rule == "narrative.amounts"] == []
     s["facts"] = [("revenue_total", "10,000,051", "元", "", "一、收入支出预算总体情况说明")]
     assert [f.severity for f in run_checks(build(s), strict=True) if f.rule == "narrative.amounts"] == ["rounding"]
+
+
+def test_share_difference_is_printed_to_a_hundredth_of_a_point():
+    # 600.00 / 999.00 does not terminate; the message must not print its 28 digits
+    s = fact(fact(copy.deepcopy(spec()), "expenditure_sum", "999.00"), "basic_share", "61.00")
+    messages = [f.message for f in run_checks(build(s), strict=True)
+                if f.rule == "narrative.shares" and "个百分点" in f.message]
+    assert messages, "the share mismatch is reported"
+    assert all(re.search(r"差 \d+\.\d{2} 个百分点", m) for m in messages), messages

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.scripted_server import FakeOpenAI, Reply, chat_reply
 from extractor.llm import apply_llm
 from extractor.llm.contract import Usage
 from extractor.llm.grounding import Grounded, NormIndex, ground_fact
@@ -27,7 +28,6 @@ from extractor.provenance import SourceRef
 from extractor.settings import Settings, get_settings
 from rag import provider
 from rag.llm_adapter import ProviderLLM
-from evals.scripted_server import FakeOpenAI, Reply, chat_reply
 
 KEY = "sk-test-SECRET-0123456789"
 MODEL = "fake-chat"

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from evals.scripted_server import FakeOpenAI, Reply, chat_reply
 from extractor.load import load_text_bytes
 from extractor.pipeline import extract_text
 from extractor.settings import Settings, get_settings
@@ -26,7 +27,6 @@ from rag.qa.prompts import FENCE_TAG, QUARANTINED, SYSTEM_PROMPT
 from rag.qa.tools import TOOLS
 
 from .conftest import SEEDS
-from evals.scripted_server import FakeOpenAI, Reply, chat_reply
 from .variants import make_variant
 
 KEY = "sk-budgetqa-test-9f8e7d6c5b4a3210"

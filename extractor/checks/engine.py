@@ -58,6 +58,9 @@ def rule(rule_id: str, title: str):
 
 def fmt(value: Decimal) -> str:
     """Two decimals (as the tables print them), more only when the value has more."""
+    exp = value.as_tuple().exponent
+    if isinstance(exp, int) and exp >= -2:
+        return f"{value:.2f}"   # at most two decimals stored: normalising cannot ask for more
     exp = value.normalize().as_tuple().exponent
     places = max(2, -exp if isinstance(exp, int) and exp < 0 else 0)
     return f"{value:.{places}f}"
@@ -223,8 +226,13 @@ class Context:
         if not one_unit and abs(diff) * 2 <= max(_step(a, unit) for a in both):
             return None  # 37151.47 万元 printed for 371514655 元: the same number at a coarser unit
         terms = [a for a, v in zip(right, rv, strict=True) if v] + [a for a, v in zip(left[1:], lv[1:], strict=True) if v]
-        steps = [_step(a, unit) for a in terms]
-        tolerance = max(sum(steps, ZERO), _step(left[0], unit) if left else STEP)
+        if one_unit:
+            # every term has the same step: Σ steps is that step times their number
+            step = _step(both[0], unit)
+            tolerance = max(step * len(terms), step if left else STEP)
+        else:
+            steps = [_step(a, unit) for a in terms]
+            tolerance = max(sum(steps, ZERO), _step(left[0], unit) if left else STEP)
         severity = "rounding" if abs(diff) <= tolerance else "mismatch"
         if callable(subject):
             subject = subject()
@@ -316,6 +324,7 @@ def _read_cells(ctx: Context, parent: TableRow, children: list[TableRow]):
         elif a.unit != unit:
             same = False
     by_col: dict[str, list[Amount]] = {}
+    sums: dict[str, Decimal] = {}   # Σ by_col[col], added as the cells are read (no Decimal(0) to start)
     for r in children:
         rid = id(r)
         moved = rid in shifted
@@ -325,13 +334,15 @@ def _read_cells(ctx: Context, parent: TableRow, children: list[TableRow]):
             got = by_col.get(col)
             if got is None:
                 by_col[col] = [a]
+                sums[col] = a.value
             else:
                 got.append(a)
+                sums[col] += a.value
             if unit is None:
                 unit = a.unit
             elif a.unit != unit:
                 same = False
-    return top, by_col, (unit or "") if same else ""
+    return top, by_col, sums, (unit or "") if same else ""
 
 
 def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, children: list[TableRow],
@@ -340,7 +351,7 @@ def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, c
     child's cells, moved one column over, would all fix are reported once as `shifted_column`."""
     ctx.ready()
     # each cell read once, in the column it belongs to (children's cells in row order, then cell order)
-    top, by_col, unit = _read_cells(ctx, parent, children)
+    top, by_col, sums, unit = _read_cells(ctx, parent, children)
     present = top.keys() | by_col.keys()
     order = [c for c in (columns or table.columns) if c in present]
     order += sorted(present - set(order))
@@ -348,7 +359,7 @@ def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, c
         # the usual outcome, every column adds up in one unit: record the values as `balanced` would
         for col in order:
             a = top.get(col)
-            if sum(map(_VALUE_OF, by_col.get(col, ())), ZERO) != (a.value if a is not None else ZERO):
+            if sums.get(col, ZERO) != (a.value if a is not None else ZERO):
                 break
         else:
             pending = ctx._pending

@@ -28,6 +28,8 @@ from .structure import class_name, class_of_label, compact, source_of_label
 Candidate = tuple[str, list[Amount]]  # (what it is, the amounts whose sum it is)
 
 
+_HUNDREDTH = Decimal("0.01")  # a computed share's difference is printed to 0.01 of a point
+
 def _scope(fact: Fact) -> str:
     """Which money a fact is about: gf (政府性基金), sc (国有资本经营), gp (一般公共预算) or all funds."""
     q = fact.qualifier or ""
@@ -306,7 +308,7 @@ def _pct_check(ctx: Context, rule_id: str, printed: Amount, computed: Decimal, i
     severity = "rounding" if abs(diff) <= unit + error else "mismatch"
     if callable(text):
         text = text()
-    return ctx.finding(rule_id, severity, text + (f"，差 {fmt(abs(diff))} 个百分点" if severity == "mismatch" else "，属尾差"),
+    return ctx.finding(rule_id, severity, text + (f"，差 {fmt(abs(diff).quantize(_HUNDREDTH))} 个百分点" if severity == "mismatch" else "，属尾差"),
                        [printed, *inputs], expected=computed.quantize(Decimal("0.0001")), actual=printed.value)
 
 

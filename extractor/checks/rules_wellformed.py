@@ -53,7 +53,8 @@ def economic_codes(ctx: Context) -> Iterator[Finding]:
     digits (类 + 款)."""
     for table in ctx.tables:
         for row in table.rows:
-            own, gov = row.code if row.code_kind == "economic" else "", row.gov_code
+            own = row.code if row.code_kind == "economic" else ""
+            gov = row.gov_code
             if (not own or _ECONOMIC.fullmatch(own)) and (not gov or _ECONOMIC.fullmatch(gov)):
                 continue   # most rows: no code, or well-formed ones (one regex instead of the checks below)
             for code, what in ((own, "经济分类编码"), (gov, "政府预算经济分类编码")):

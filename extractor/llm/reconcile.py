@@ -39,7 +39,7 @@ def finding(rule: str, severity: str, message: str, values: list[Amount] | None 
 
 
 def method_of(record: Cell | Fact) -> str:
-    # Records built on the tables' fast path (assemble._make) skip defaults: no `method` means rules.
+    # Records built on the tables' fast path (provenance.amount_cell) skip defaults: no `method` means rules.
     return record.__dict__.get("method", "rules")
 
 

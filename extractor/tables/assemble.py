@@ -17,7 +17,7 @@ from functools import lru_cache
 from ..grid import GridRow
 from ..models import Amount, Cell, Table, TableKind, TableRow
 from ..numbers import parse_amount
-from ..provenance import Provenance, SourceRef, full_record, new_record
+from ..provenance import Provenance, SourceRef, amount_cell, full_record
 from ..segment import TableBlock
 from .columns import FUNCTIONAL_KINDS, common_caption, functional_columns, name_role, role_of
 from .layout import (
@@ -27,13 +27,13 @@ from .layout import (
     clean_label,
     column_paths,
     gap_shift,
-    has_amount,
     header_amount_start,
     header_key,
     is_data_row,
     is_label_header,
     is_total_label,
     label_end,
+    label_scan,
     merge_wrapped_rows,
     norm_header,
     row_key,
@@ -70,7 +70,7 @@ def _split_repeated_headers(header: list[GridRow], data: list[GridRow]) -> list[
     i = 0
     while i < len(data):
         row = data[i]
-        key = row_key(row) if not has_amount(row.texts) else ()
+        key = row_key(row) if not (row.scan or label_scan(row))[1] else ()   # rows with an amount are data
         if key and (key in keys or (_headerish(key, names) and not is_data_row(row, None))):
             run = [row]
             while i + 1 < len(data) and ((nxt := row_key(data[i + 1])) in keys or _headerish(nxt, names)) \
@@ -114,16 +114,6 @@ def merge_page_splits(blocks: list[TableBlock], splits: dict[int, tuple[list[Gri
     return tables
 
 
-# `cls.model_construct(**fields)` without its per-call overhead: thousands of records per document are
-# built from values that are already validated (offsets, Decimals, strings).
-_make = new_record
-
-
-def span(ref: SourceRef, start: int, end: int, locator: str) -> Provenance:
-    """Same record as `SourceRef.span`."""
-    return ref.span(start, end, locator)
-
-
 _ROW_FIELDS = ("label", "code", "code_raw", "code_kind", "gov_code", "gov_label", "side", "category", "unit_name",
                "is_total", "label_prov", "cells")
 
@@ -147,23 +137,28 @@ class RowDraft:
 
 def new_row(ref: SourceRef, label: str = "", cell: tuple[int, int] | None = None, side: str = "") -> RowDraft:
     """A row whose label was read from the cell at document span `cell`."""
-    return RowDraft(label, span(ref, cell[0], cell[1], label) if cell else None, side)
+    return RowDraft(label, ref.span(cell[0], cell[1], label) if cell else None, side)
 
 
 class _Layout:
     """How to read the data rows of one piece: where amounts start and what each amount column is."""
 
     def __init__(self, kind: TableKind, header: list[GridRow], data: list[GridRow]):
-        self.width = max((len(r.texts) for r in header), default=0)
+        self.width = max([len(r.texts) for r in header], default=0)
         h_start = header_amount_start(header)
         if h_start is None or h_start >= self.width:
-            ends = Counter(label_end(r.texts) for r in data if r.texts)
+            ends = Counter(label_end(r) for r in data if r.texts)
             h_start = ends.most_common(1)[0][0] if ends else 0
-            self.width = max(self.width, max((len(r.texts) for r in data), default=0))
+            self.width = max(self.width, max([len(r.texts) for r in data], default=0))
         self.start = h_start
         # where each data row's amounts start, kept for the parser (keyed by the row's identity)
-        self.starts = {id(r): self.row_start(r) for r in data}
-        n_data = max((len(r.texts) - self.starts[id(r)] for r in data), default=0)
+        starts: dict[int, int] = {}
+        self.starts = starts
+        w, lo = self.width, self.start
+        for r in data:   # `row_start` inlined (the row's scan is usually read already)
+            end = (r.scan or label_scan(r))[0]
+            starts[id(r)] = max(end, lo - max(0, w - len(r.texts))) if w else end
+        n_data = max([len(r.texts) - starts[id(r)] for r in data], default=0)
         width = max(self.width, self.start + n_data)
         paths = column_paths(header, self.start, width) if header else []
         if kind in FUNCTIONAL_KINDS and header:
@@ -174,12 +169,13 @@ class _Layout:
         grid = [[norm_header(t) for t in r.texts] for r in header]
         self.label_cols: LabelColumns = label_columns(grid, self.start)
         self.caption = common_caption(self.paths)
+        self.roles = [role_of(kind, p, self.caption) for p in self.paths]   # the role of each named column
         self.kind = kind
 
     def row_start(self, row: GridRow) -> int:
         """Where this row's amounts start: after its last label cell, but not before the header's amount
         columns unless the row is shorter than the header (it lost a leading cell in conversion)."""
-        end = label_end(row.texts)
+        end = label_end(row)
         if not self.width:
             return end
         return max(end, self.start - max(0, self.width - len(row.texts)))
@@ -235,19 +231,22 @@ class TableParser:
         if value is None:
             return None
         ref, (start, end) = self.ref, span
-        prov = full_record(Provenance, {
+        return amount_cell(Cell, Amount, path, role, value, self.unit, text, {
             "doc_id": ref.doc_id, "source": ref.source, "locator": f"{self.block.title} / {label or '(无标签)'} / {path}",
             "char_start": start, "char_end": end, "quote": ref.text[start:end],
             "page": bisect_right(ref.page_starts, start) if ref.page_starts else None})
-        return _make(Cell, {"column": path, "role": role,
-                            "amount": full_record(Amount, {"value": value, "unit": self.unit, "raw": text, "prov": prov})})
 
     # ---- label + amounts (every table but the two-sided and performance ones) ---------------------
     def parse_label_amount(self) -> tuple[list[TableRow], list[str]]:
-        tagged: list[tuple[GridRow, int]] = [(r, i) for i, p in enumerate(self.pieces) for r in p.data if r.has_text()]
-        merged, self.wrapped = merge_wrapped_rows([r for r, _ in tagged])
-        # keep each surviving row with its piece (wrapped fragments were folded into the row above)
-        piece_of = {id(r): i for r, i in tagged}
+        # the rows with text, each with its piece (wrapped fragments are folded into the row above)
+        live: list[GridRow] = []
+        piece_of: dict[int, int] = {}
+        for i, p in enumerate(self.pieces):
+            for r in p.data:
+                if any(r.texts):
+                    live.append(r)
+                    piece_of[id(r)] = i
+        merged, self.wrapped = merge_wrapped_rows(live)
         layouts: dict[int, _Layout] = {}
         rows: list[RowDraft] = []
         columns: list[str] = []
@@ -256,7 +255,7 @@ class TableParser:
         for row in merged:
             idx = piece_of.get(id(row))
             if idx is None:  # a row rebuilt by the wrapped-cell merge: same piece as its original start
-                idx = next(i for r, i in tagged if r.start == row.start)
+                idx = next(piece_of[id(r)] for r in live if r.start == row.start)
             if idx not in layouts:
                 piece = self.pieces[idx]
                 layouts[idx] = _Layout(self.kind, piece.header, piece.data)
@@ -266,42 +265,62 @@ class TableParser:
             placed.append((row, lay, idx, lay.row_start(row) if start is None else start))
         shifts = self._gap_shifts(placed)
         kind, ref, unit, title = self.kind, self.ref, self.unit, self.block.title
+        doc_id, source, text, page_starts = ref.doc_id, ref.source, ref.text, ref.page_starts
         sangong = kind == TableKind.sangong
         for row, lay, idx, start in placed:
             texts = row.texts
-            shift = shifts.get((idx, start, (lay.width - lay.start) - (len(texts) - start)))
+            shift = shifts.get((idx, start, (lay.width - lay.start) - (len(texts) - start))) if shifts else None
             tr = RowDraft()
             label_col = describe(kind, tr, texts[:start], lay.label_cols, state)
-            amounts = [(k, t, value) for k, t in enumerate(texts[start:], start)
-                       if t and (value := parse_amount(t)) is not None]
-            # document offsets of the cells, only for rows that give a cell a value
-            hi = amounts[-1][0] + 1 if amounts else label_col + 1 if label_col is not None else 0
-            spans = row.spans(hi) if hi else []
+            # every text from `start` on is an amount (`start` is at or after the row's label end)
+            last = len(texts)
+            while last > start and not texts[last - 1]:
+                last -= 1
+            # document offsets: a split line's are counted along its parts in the amount loop below (each
+            # text where its part starts, unless stripping moved it); a row of cells has its spans
+            parts = row.parts
+            spans = row.spans(last) if parts is None else None
             if label_col is not None:
-                s, e = spans[label_col]
+                if spans is None:
+                    s = row.offset(label_col)
+                    e = s + len(texts[label_col])
+                else:
+                    s, e = spans[label_col]
                 tr.label_prov = ref.span(s, e, tr.label)
             row_role = sangong_row_role(tr.label) if sangong else ""
             if row_role == "sangong_total":
                 tr.is_total = True
-            if not tr.label and not tr.code and not rows and amounts and not sangong:
+            if not tr.label and not tr.code and not rows and last > start and not sangong:
                 tr.is_total = True   # a total row printed without its label
-            if amounts:
+            if last > start:
                 # `self.cell` inlined: this runs for every amount of every table
-                paths, caption, append = lay.paths, lay.caption, tr.cells.append
+                paths, roles, append = lay.paths, lay.roles, tr.cells.append
+                n_paths = len(paths)
                 locator = f"{title} / {tr.label or tr.code or '(无标签)'} / "
-                for j, t, value in amounts:
-                    s, e = spans[j]
+                pos = row.part_offset(start) if parts is not None else 0
+                for j in range(start, last):
+                    t = texts[j]
+                    if parts is not None:
+                        p = parts[j]
+                        s = pos if p is t else pos + p.find(t)   # find('') is 0: as `spans` counts
+                        pos += len(p) + 1
+                        e = s + len(t)
+                    elif t:
+                        s, e = spans[j]
+                    if not t:
+                        continue
                     k = j - start
                     if shift:
                         k = shift(k)
-                    path = paths[k] if k < len(paths) else f"列{k + 1}"
-                    prov = full_record(Provenance, {
-                        "doc_id": ref.doc_id, "source": ref.source, "locator": locator + path, "char_start": s,
-                        "char_end": e, "quote": ref.text[s:e],
-                        "page": bisect_right(ref.page_starts, s) if ref.page_starts else None})
-                    append(_make(Cell, {"column": path, "role": row_role or role_of(kind, path, caption),
-                                        "amount": full_record(Amount, {"value": value, "unit": unit, "raw": t,
-                                                                       "prov": prov})}))
+                    if k < n_paths:
+                        path = paths[k]
+                        role = row_role or roles[k]
+                    else:
+                        path = f"列{k + 1}"
+                        role = row_role or role_of(kind, path, lay.caption)
+                    append(amount_cell(Cell, Amount, path, role, parse_amount(t), unit, t, {
+                        "doc_id": doc_id, "source": source, "locator": locator + path, "char_start": s,
+                        "char_end": e, "quote": text[s:e], "page": bisect_right(page_starts, s) if page_starts else None}))
             rows.append(tr)
         n = max((len(r.cells) for r in rows), default=0)
         return [r.build() for r in rows], columns or [f"列{i + 1}" for i in range(n)]
@@ -338,10 +357,11 @@ class TableParser:
                 paths = paths + [""] * (width - len(paths))
             for row in data:
                 cells = row.texts
-                first = next((j for j, t in enumerate(cells) if t and parse_amount(t) is not None
-                              and not (t.isdecimal() and (t.startswith("0") or len(t) > 6))
-                              and not _is_code_before_text(cells, j)), None)
-                if first is None:
+                for first, t in enumerate(cells):   # the first amount (not a code)
+                    if t and parse_amount(t) is not None and not (t.isdecimal() and (t.startswith("0") or len(t) > 6)) \
+                            and not _is_code_before_text(cells, first):
+                        break
+                else:
                     continue
                 spans = row.spans()
                 words = [j for j, t in enumerate(cells[:first]) if t and parse_amount(t) is None]

@@ -64,17 +64,25 @@ def is_total_label(text: str) -> bool:
     return bool(TOTAL_LABELS.match(_SPACES.sub("", text)))
 
 
-def label_end(texts: list[str]) -> int:
-    """Index after the last label/code cell of a row (given by its cell texts): a cell is a label unless it
-    is an amount, and an integer is a code (not an amount) when it has a leading zero or a text cell to its
-    right."""
-    return _label_end(tuple(texts))
+def label_end(row: GridRow) -> int:
+    """Index after the last label/code cell of a row: a cell is a label unless it is an amount, and an
+    integer is a code (not an amount) when it has a leading zero or a text cell to its right. Every text
+    cell from there on is an amount."""
+    return label_scan(row)[0]
 
 
-@lru_cache(maxsize=16384)
-def _label_end(texts: tuple[str, ...]) -> int:
+def label_scan(row: GridRow) -> tuple[int, bool]:
+    """(`label_end(row)`, whether any cell of the row is an amount): one pass over the texts, read once
+    per row (split_header, the repeated-header search and the layout all ask)."""
+    got = row.scan
+    if got is None:
+        got = row.scan = _scan(row.texts)
+    return got
+
+
+def _scan(texts: list[str]) -> tuple[int, bool]:
     last = -1
-    text_right = False
+    text_right = amount = False
     for j in range(len(texts) - 1, -1, -1):
         t = texts[j]
         if not t:
@@ -83,9 +91,11 @@ def _label_end(texts: tuple[str, ...]) -> int:
             if last < 0:
                 last = j
             text_right = True
-        elif _INTEGER.match(t) and (text_right or (t[0] == "0" and len(t) > 1)) and last < 0:
-            last = j
-    return last + 1
+        else:
+            amount = True
+            if last < 0 and _INTEGER.match(t) and (text_right or (t[0] == "0" and len(t) > 1)):
+                last = j
+    return last + 1, amount
 
 
 def has_amount(texts: list[str]) -> bool:
@@ -113,8 +123,8 @@ def is_data_row(row: GridRow, amount_start: int | None) -> bool:
     """A row carrying values, or codes / a total or numbered label in the label area (so that an empty
     table's 合计 row is data while a header's 合计/小计/其中 column names are not)."""
     texts = row.texts
-    end = label_end(texts)
-    if has_amount(texts[end:]):
+    end = (row.scan or label_scan(row))[0]
+    if any(texts[end:]):   # the text cells after the labels are amounts
         return True
     limit = end if amount_start is None else min(end, amount_start)
     for t in texts[:limit]:
@@ -136,8 +146,12 @@ def header_amount_start(header: list[GridRow]) -> int | None:
 
 def split_header(rows: list[GridRow]) -> tuple[list[GridRow], list[GridRow]]:
     """Leading header rows and the data rows after them."""
+    # header_amount_start(rows[:i]), grown one row at a time: the first row naming an amount column decides
+    amount_start = None
     for i, row in enumerate(rows):
-        if is_data_row(row, header_amount_start(rows[:i]) if i else None):
+        if i and amount_start is None:
+            amount_start = header_amount_start(rows[i - 1:i])
+        if is_data_row(row, amount_start):
             return rows[:i], rows[i:]
     return rows, []
 
@@ -307,7 +321,7 @@ def merge_wrapped_rows(rows: list[GridRow], strict: bool = False) -> tuple[list[
         if out:
             # a row can only be a fragment when its first text cell is one (with the widest limit, 6):
             # the usual row is settled on its first cell
-            first = next((t for t in row.texts if t), None)
+            first = next(filter(None, row.texts), None)
             if first is None or not _fragment(first, 6, strict):
                 out.append(row)
                 continue

@@ -71,23 +71,9 @@ def pair_cells(cells: list[tuple[int, GridCell]]) -> list[tuple[int, GridCell, G
     """Split a left-to-right run of indicator cells into (column, name, value) pairs, value None for a
     name printed without its value. Best-scoring split by dynamic programming, so one missing value does
     not shift every later pair."""
-    n = len(cells)
-    # score[i]: best score of cells[i:]; paired[i]: whether that split pairs cells[i] with cells[i + 1]
-    score = [0.0] * (n + 1)
-    paired = [False] * n
-    cols = [idx for idx, _ in cells]
-    looks = [_value_score(c.text) for _, c in cells]   # each cell is scored as a name and as a value
-    for i in range(n - 1, -1, -1):
-        name_bonus = 0.5 * max(looks[i], 0.0)
-        best = -1.5 - name_bonus + score[i + 1]
-        if i + 1 < n:
-            pair = looks[i + 1] - name_bonus + (0.5 if cols[i + 1] == cols[i] + 1 else 0.0) + score[i + 2]
-            if pair >= best:
-                best = pair
-                paired[i] = True
-        score[i] = best
+    paired = _paired([idx for idx, _ in cells], [c.text for _, c in cells])
     out: list[tuple[int, GridCell, GridCell | None]] = []
-    i = 0
+    i, n = 0, len(cells)
     while i < n:
         idx, name = cells[i]
         if paired[i]:
@@ -99,6 +85,43 @@ def pair_cells(cells: list[tuple[int, GridCell]]) -> list[tuple[int, GridCell, G
     return out
 
 
+def pair_texts(cells: list[tuple[int, str]]) -> list[tuple[int, str, str | None, int]]:
+    """`pair_cells` of (column, text) cells: (column, name, value, value's column) with value None (and
+    its column -1) for a name printed without its value (texts only: no cell object is built)."""
+    paired = _paired([idx for idx, _ in cells], [t for _, t in cells])
+    out: list[tuple[int, str, str | None, int]] = []
+    i, n = 0, len(cells)
+    while i < n:
+        idx, name = cells[i]
+        if paired[i]:
+            v_col, value = cells[i + 1]
+            out.append((idx, name, value, v_col))
+            i += 2
+        else:
+            out.append((idx, name, None, -1))
+            i += 1
+    return out
+
+
+def _paired(cols: list[int], texts: list[str]) -> list[bool]:
+    """For each cell of the run (its column and text), whether the best split pairs it with the next."""
+    n = len(cols)
+    # score[i]: best score of cells[i:]; paired[i]: whether that split pairs cells[i] with cells[i + 1]
+    score = [0.0] * (n + 1)
+    paired = [False] * n
+    looks = [_value_score(t) for t in texts]   # each cell is scored as a name and as a value
+    for i in range(n - 1, -1, -1):
+        name_bonus = 0.5 * max(looks[i], 0.0)
+        best = -1.5 - name_bonus + score[i + 1]
+        if i + 1 < n:
+            pair = looks[i + 1] - name_bonus + (0.5 if cols[i + 1] == cols[i] + 1 else 0.0) + score[i + 2]
+            if pair >= best:
+                best = pair
+                paired[i] = True
+        score[i] = best
+    return paired
+
+
 @dataclass
 class _Project:
     name: str = ""
@@ -108,18 +131,20 @@ class _Project:
     counts: dict[int, int] = field(default_factory=dict)  # group index -> indicators listed so far
 
 
-@dataclass
+@dataclass(slots=True)
 class _Record:
     kind: TableKind
     project: _Project
     level1: str
     level2: str
     level3: str
-    value: GridCell
+    value: str        # the 指标值 text, printed in cell `col` of `row` (its offset is read when kept)
+    row: GridRow
+    col: int
 
 
 def _is_header_row(row: GridRow) -> bool:
-    return _is_header_texts(tuple([c.text for c in row.cells if c.text]))
+    return _is_header_texts(tuple([t for t in row.texts if t]))
 
 
 @lru_cache(maxsize=8192)
@@ -134,7 +159,11 @@ def _is_header_texts(raw: tuple[str, ...]) -> bool:
 
 def name_columns(row: GridRow) -> list[int]:
     """Columns holding indicator names: '三级指标' cells, or group cells ('成本指标') directly followed by '指标值'."""
-    texts = [_norm(c.text) for c in row.cells]
+    return _name_columns([_norm(t) for t in row.texts])
+
+
+def _name_columns(texts: list[str]) -> list[int]:
+    """`name_columns` of a row's normalised cell texts."""
     return [j for j, t in enumerate(texts) if _NAME_HEAD.match(t) or (
         _GROUP_HEAD.match(t) and not _LEVEL_HEAD.match(t) and j + 1 < len(texts) and _VALUE_HEAD.match(texts[j + 1]))]
 
@@ -142,8 +171,12 @@ def name_columns(row: GridRow) -> list[int]:
 def _header_layout(rows: list[GridRow]) -> tuple[str, int] | None:
     """('wide' | 'vertical', index of the row naming the indicator columns), or None."""
     for i, row in enumerate(rows):
-        texts = [_norm(c.text) for c in row.cells]
-        names = len(name_columns(row))
+        # a row naming indicator columns says 指标 (every name and group header does): the usual data row
+        # is passed over on its joined text
+        if "指标" not in _WS.sub("", "".join(row.texts)).replace("**", ""):
+            continue
+        texts = [_norm(t) for t in row.texts]
+        names = len(_name_columns(texts))
         if names >= 2:
             return "wide", i
         if names == 1 and any(_VALUE_HEAD.match(t) for t in texts):
@@ -163,7 +196,7 @@ class _Vertical:
         self.cols = {"l1": 0, "l2": 1, "l3": 2, "value": 3, "note": 4}
 
     def set_header(self, row: GridRow) -> None:
-        texts = [_norm(c.text) for c in row.cells]
+        texts = [_norm(t) for t in row.texts]
         for j, t in enumerate(texts):
             if t == "一级指标":
                 self.cols["l1"] = j
@@ -203,7 +236,7 @@ class _Vertical:
     def feed(self, row: GridRow) -> None:
         if _is_header_row(row):
             return
-        cells = [(j, c) for j, c in enumerate(row.cells) if c.text]
+        cells = [(j, t) for j, t in enumerate(row.texts) if t]
         if not cells:
             return
         cols = self.cols
@@ -212,26 +245,26 @@ class _Vertical:
             cells = cells[:-1]                  # the 指标值说明 cell
         cells = cells[:4]
         if len(cells) == 1:
-            j, cell = cells[0]
-            if _LEVEL1.match(_norm(cell.text)):
-                self._set_level1(cell.text, centred=True)
+            j, text = cells[0]
+            if _LEVEL1.match(_norm(text)):
+                self._set_level1(text, centred=True)
             elif j == cols["l3"] and self.out and self.out[-1].project is self.project:
-                self.out[-1].level3 += cell.text        # a wrapped 三级指标 name
+                self.out[-1].level3 += text        # a wrapped 三级指标 name
             return
         (l3_col, l3), (v_col, value) = cells[-2], cells[-1]
         labels = cells[:-2]
         aligned = l3_col == cols["l3"] and v_col == cols["value"]
         if len(labels) == 2:
-            self._set_level1(labels[0][1].text, centred=False)
-            self._set_level2(labels[1][1].text)
+            self._set_level1(labels[0][1], centred=False)
+            self._set_level2(labels[1][1])
         elif len(labels) == 1:
             j, label = labels[0]
-            is_l1 = j == cols["l1"] if aligned and cols["l1"] != cols["l2"] else bool(_LEVEL1.match(_norm(label.text)))
+            is_l1 = j == cols["l1"] if aligned and cols["l1"] != cols["l2"] else bool(_LEVEL1.match(_norm(label)))
             if is_l1:
-                self._set_level1(label.text, centred=True)
+                self._set_level1(label, centred=True)
             else:
-                self._set_level2(label.text)
-        self.out.append(_Record(self.kind, self.project, self.level1, self.level2, l3.text, value))
+                self._set_level2(label)
+        self.out.append(_Record(self.kind, self.project, self.level1, self.level2, l3, value, row, v_col))
 
 
 class _Wide:
@@ -255,10 +288,10 @@ class _Wide:
         self.name_cols = name_columns(name_row)
         labels: list[tuple[int, str]] = []
         for row in header:
-            for j, c in enumerate(row.cells):
-                t = _norm(c.text)
+            for j, text in enumerate(row.texts):
+                t = _norm(text)
                 if _GROUP_HEAD.match(t) and not _LEVEL_HEAD.match(t) and not _NAME_HEAD.match(t):
-                    labels.append((j, c.text.strip()))
+                    labels.append((j, text.strip()))
         labels.sort()
         starts = [j for j, _ in labels]
         self.groups = []
@@ -266,27 +299,28 @@ class _Wide:
             k = bisect.bisect_right(starts, col) - 1
             self.groups.append(labels[k][1] if k >= 0 else "")
         for row in header:
-            for j, c in enumerate(row.cells):
-                t = _norm(c.text)
+            for j, text in enumerate(row.texts):
+                t = _norm(text)
                 if "编码" in t or "代码" in t:
                     self.code_col = j
                 elif _PROJECT_HEAD.search(t):
                     self.name_col = j
         self.amount_lo = self.name_col + 1
 
-    def _split(self, row: GridRow) -> tuple[list[GridCell], list[tuple[int, GridCell]]]:
-        """(project cells, indicator cells) of a data line; amounts between them are left to assemble.py."""
-        first = self.name_cols[0] if self.name_cols else len(row.cells)
+    def _split(self, row: GridRow) -> tuple[list[str], list[tuple[int, str]]]:
+        """(project cell texts, indicator (column, text) cells) of a data line; amounts between them are
+        left to assemble.py."""
+        texts = row.texts
+        first = self.name_cols[0] if self.name_cols else len(texts)
         entity, indicator = [], []
         amount_lo = self.amount_lo
-        for j, c in enumerate(row.cells):
-            text = c.text
+        for j, text in enumerate(texts):
             if not text:
                 continue
             if j < amount_lo:
-                entity.append(c)
+                entity.append(text)
             elif j >= first or parse_amount(text) is None:
-                indicator.append((j, c))
+                indicator.append((j, text))
         return entity, indicator
 
     def measure_shift(self, rows: list[GridRow]) -> None:
@@ -300,9 +334,9 @@ class _Wide:
                 self.read[id(row)] = None   # feed() skips it without asking again
                 continue
             entity, cells = self._split(row)
-            pairs = pair_cells(cells)
+            pairs = pair_texts(cells)
             self.read[id(row)] = (entity, cells, pairs)   # feed() reads the same row the same way
-            for idx, _, value in pairs:
+            for idx, _, value, _ in pairs:
                 if value is not None:
                     at[idx] = at.get(idx, 0) + 1
         for d in hits:
@@ -318,9 +352,9 @@ class _Wide:
             k += 1      # a pair starting on a value column lost a cell to its left: it belongs to the next group
         return min(k, len(self.name_cols) - 1)
 
-    def _start_project(self, entity: list[GridCell]) -> None:
-        code = next((c.text for c in entity if _CODE.match(c.text)), "")
-        words = [c.text for c in entity if not _CODE.match(c.text)]
+    def _start_project(self, entity: list[str]) -> None:
+        code = next((t for t in entity if _CODE.match(t)), "")
+        words = [t for t in entity if not _CODE.match(t)]
         name = words[0] if words else ""
         cur = self.project
         if cur is not None and not code and name and cur.code:
@@ -343,18 +377,18 @@ class _Wide:
             return
         else:
             entity, cells = self._split(row)
-            pairs = pair_cells(cells)
+            pairs = pair_texts(cells)
         if entity:
             self._start_project(entity)
         if self.project is None:
             self.project = _Project()
         proj = self.project
         if not entity and len(pairs) == 1 and pairs[0][2] is None and pairs[0][0] in self.prev_pairs:
-            self.prev_pairs[pairs[0][0]].level3 += pairs[0][1].text     # a wrapped indicator name
+            self.prev_pairs[pairs[0][0]].level3 += pairs[0][1]     # a wrapped indicator name
             return
         used: dict[int, _Record] = {}
         last_group = -1
-        for idx, name, value in pairs:
+        for idx, name, value, v_col in pairs:
             if value is None:
                 continue
             k = max(self._group_of(idx), last_group + 1)
@@ -363,7 +397,7 @@ class _Wide:
             if proj.counts.get(k, 0) < proj.rows:      # would leave a hole in its column
                 k = next((g for g in range(k + 1, len(self.name_cols)) if proj.counts.get(g, 0) == proj.rows), k)
             last_group = k
-            rec = _Record(self.kind, proj, self.groups[k] if self.groups else "", "", name.text, value)
+            rec = _Record(self.kind, proj, self.groups[k] if self.groups else "", "", name, value, row, v_col)
             self.out.append(rec)
             used[idx] = rec
             proj.counts[k] = proj.counts.get(k, 0) + 1
@@ -376,12 +410,12 @@ def _preamble_project(rows: list[GridRow], scope: str) -> _Project:
     """Project name / code from the label lines above a vertical per-project table ('' for a department)."""
     proj = _Project(scope=scope)
     for row in rows:
-        cells = [c for c in row.cells if c.text]
+        cells = [t for t in row.texts if t]
         for a, b in zip(cells, cells[1:], strict=False):
-            if _PROJECT_LABEL.match(_norm(a.text)) and not proj.name:
-                proj.name = b.text
-            elif _PROJECT_CODE_LABEL.match(_norm(a.text)) and not proj.code:
-                proj.code = b.text
+            if _PROJECT_LABEL.match(_norm(a)) and not proj.name:
+                proj.name = b
+            elif _PROJECT_CODE_LABEL.match(_norm(a)) and not proj.code:
+                proj.code = b
     return proj
 
 
@@ -400,11 +434,12 @@ def _locator_prefix(kind: TableKind, project: str, level1: str, level2: str) -> 
 
 def _indicator(ref: SourceRef, rec: _Record, cmp: Comparison | None, prefix: str) -> Indicator:
     # every field given, all already typed: the record is built without re-validation
+    start = rec.row.offset(rec.col)   # the value's offset, read only for the indicators kept
     return full_record(Indicator, {
         "table": rec.kind, "project": rec.project.name, "project_code": rec.project.code,
-        "level1": rec.level1, "level2": rec.level2, "level3": rec.level3, "value_text": rec.value.text,
+        "level1": rec.level1, "level2": rec.level2, "level3": rec.level3, "value_text": rec.value,
         "comparator": cmp.comparator if cmp else "", "number": cmp.number if cmp else None,
-        "unit": cmp.unit if cmp else "", "prov": ref.span(rec.value.start, rec.value.end, f"{prefix} / {rec.level3}"),
+        "unit": cmp.unit if cmp else "", "prov": ref.span(start, start + len(rec.value), f"{prefix} / {rec.level3}"),
     })
 
 
@@ -445,7 +480,7 @@ def extract_indicators(ref: SourceRef, blocks: list[TableBlock]) -> list[Indicat
     prefixes: dict[tuple, str] = {}             # the indicators of a project (or level-2 group) share one
     for rec in records:
         proj = rec.project
-        text = rec.value.text
+        text = rec.value
         key = (rec.kind, proj.scope, proj.code, proj.name, rec.level1, rec.level2, rec.level3, text)
         if key in seen:
             continue

@@ -14,6 +14,13 @@ _NON_DIGIT = re.compile(r"\D")
 _SPACE = re.compile(r"\s")
 _ECON_DEPT = re.compile(r"^3\d{2}(?:\d{2})?$")
 _ECON_GOV = re.compile(r"^5\d{2}(?:\d{2})?$")
+_THREE_DIGITS = re.compile(r"\d{3}")
+# `LabelColumns.col_of` queries: (words, excluded words) of a label column's header name
+_FUNCTIONAL_COL = (("功能分类", "功能科目"), ())
+# 功能科目代码 / 科目编码 name the classification code column, not a unit code column
+_UNIT_CODE_COL = (("单位代码", "单位编码", "部门代码", "单位代 码", "代码"), ("科目", "功能", "经济"))
+_CATEGORY_COL = (("类型",), ())
+_PROJECT_UNIT_COL = (("项目单位", "单位名称"), ("项目名称",))
 _CATEGORY = re.compile(r"类$|^(?:其他运转类|特定目标类|运转类|专项业务类|公用经费类|人员类)")
 
 
@@ -30,12 +37,16 @@ class LabelColumns:
     # col_of answers, asked again for every row (names are complete once label_columns returns)
     found: dict[tuple, int | None] = field(default_factory=dict, repr=False, compare=False)
 
-    def col_of(self, *words: str, without: tuple[str, ...] = ()) -> int | None:
-        key = (words, without)
-        if key not in self.found:
-            self.found[key] = next((j for j, name in sorted(self.names.items())
-                                    if any(w in name for w in words) and not any(x in name for x in without)), None)
-        return self.found[key]
+    def col_of(self, query: tuple[tuple[str, ...], tuple[str, ...]]) -> int | None:
+        """The first column whose name holds one of `query`'s words and none of its excluded words
+        (`query` is a module constant: it is asked for every row)."""
+        found = self.found
+        if query in found:
+            return found[query]
+        words, without = query
+        col = found[query] = next((j for j, name in sorted(self.names.items())
+                                   if any(w in name for w in words) and not any(x in name for x in without)), None)
+        return col
 
 
 def label_columns(header_rows: list[list[str]], start: int) -> LabelColumns:
@@ -66,7 +77,7 @@ def describe(kind: TableKind, tr, cells: list[str], cols: LabelColumns, state: R
     state.label_col = None
     texts = [(j, c) for j, c in enumerate(cells) if c]
     if kind in FUNCTIONAL_KINDS or (kind in (TableKind.income, TableKind.generic)
-                                    and cols.col_of("功能分类", "功能科目") is not None):
+                                    and cols.col_of(_FUNCTIONAL_COL) is not None):
         # an income table (or an unrecognised one) keyed by 功能分类科目 codes reads its codes the same way
         _functional(tr, texts, cols, state)
     elif kind in (TableKind.gp_basic, TableKind.economic):
@@ -101,18 +112,22 @@ def _is_unit_code(text: str, j: int, unit_col: int | None) -> bool:
 
 
 def _functional(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
-    # 功能科目代码 / 科目编码 name the classification code column, not a unit code column
-    unit_col = cols.col_of("单位代码", "单位编码", "部门代码", "单位代 码", "代码", without=("科目", "功能", "经济"))
-    words = [(j, c) for j, c in texts if not is_code(c)]
-    label_j = words[0][0] if words else 10 ** 6
+    unit_col = cols.col_of(_UNIT_CODE_COL)
+    # one pass: the words, and the codes printed before the first word (unit codes and code parts)
+    words: list[tuple[int, str]] = []
+    unit: list[tuple[int, str]] = []
+    parts: list[tuple[int, str]] = []
+    for jc in texts:
+        c = jc[1]
+        if not is_code(c):
+            words.append(jc)
+        elif not words:
+            (unit if _is_unit_code(c, jc[0], unit_col) else parts).append(jc)
     if words:
         _set_label(tr, words[0], state)
-    codes = [(j, c) for j, c in texts if is_code(c) and j < label_j]
-    unit = [(j, c) for j, c in codes if _is_unit_code(c, j, unit_col)]
-    parts = [(j, c) for j, c in codes if (j, c) not in unit]
     if parts:
         first = parts[0][0]
-        joined = "".join(digits(c) for _, c in parts)
+        joined = "".join([digits(c) for _, c in parts])
         if len(parts) == 1 and len(joined) in (3, 5, 7):
             code = joined
         else:
@@ -124,13 +139,14 @@ def _functional(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> Non
         if len(joined) == 2 and len(parts) == 1 and state.functional:
             code = (state.functional[:5] if len(state.functional) >= 5 else state.functional) + joined
         if len(code) in (3, 5, 7):
-            tr.code, tr.code_raw, tr.code_kind = code, " ".join(c for _, c in parts), "functional"
+            tr.code, tr.code_raw, tr.code_kind = code, " ".join([c for _, c in parts]), "functional"
             state.functional = code
+            code_cols, part_cols = state.code_cols, {jj for jj, _ in parts}
             for j, c in parts:
-                state.code_cols[j] = digits(c)
-                for k in list(state.code_cols):
-                    if k > j and all(k != jj for jj, _ in parts):
-                        del state.code_cols[k]
+                code_cols[j] = digits(c)
+                for k in list(code_cols):
+                    if k > j and k not in part_cols:
+                        del code_cols[k]
             return
     if unit:
         tr.code, tr.code_raw, tr.code_kind = digits(unit[0][1]), unit[0][1], "unit"
@@ -139,35 +155,33 @@ def _functional(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> Non
 
 
 def _econ_parts(cells) -> tuple[str, str]:
-    raw = " ".join(c for _, c in cells)
-    return "".join(digits(c) for _, c in cells), raw
-
-
-def _pad_kuan(texts):
-    """A 款 code printed without its leading zero ('301' | '2' | 津贴补贴, a spreadsheet dropping the 0) is
-    read as 02 when it stands in its own cell right after a 3-digit 类 code."""
-    out = list(texts)
-    for i in range(1, len(out)):
-        (j, c), (_, prev) = out[i], out[i - 1]
-        if len(c) == 1 and c.isdigit() and re.fullmatch(r"\d{3}", prev):
-            out[i] = (j, "0" + c)
-    return out
+    if len(cells) < 2:   # the usual: one code cell, or none
+        c = cells[0][1] if cells else ""
+        return digits(c), c
+    raw = " ".join([c for _, c in cells])
+    return "".join([digits(c) for _, c in cells]), raw
 
 
 def _economic(tr: TableRow, texts, state: RowState) -> None:
     # 部门预算支出经济分类 codes are 3xx, 政府预算支出经济分类 codes 5xx: the first 5xx code starts the second half
-    split = len(texts)
-    for i, (_j, c) in enumerate(texts):
-        if is_code(c) and _ECON_GOV.match(digits(c)):
-            split = i
-            break
-    dept, gov = texts[:split], texts[split:]
-    dept = _pad_kuan(dept)
     d_codes, d_words, g_codes, g_words = [], [], [], []   # (column, cell) in print order
-    for jc in dept:
-        (d_codes if is_code(jc[1]) else d_words).append(jc)
-    for jc in gov:
-        (g_codes if is_code(jc[1]) else g_words).append(jc)
+    gov = False
+    prev = ""   # the text of the 部门 cell before
+    for jc in texts:   # one pass: which half, then code or word
+        c = jc[1]
+        if not gov:
+            code = is_code(c)
+            if not (code and _ECON_GOV.match(digits(c))):
+                if len(c) == 1 and c.isdigit() and _THREE_DIGITS.fullmatch(prev):
+                    # a 款 code printed without its leading zero ('301' | '2' | 津贴补贴, a spreadsheet
+                    # dropping the 0) is read as 02 when it stands in its own cell right after a 3-digit 类
+                    jc = (jc[0], "0" + c)
+                    code = is_code(jc[1])
+                prev = c
+                (d_codes if code else d_words).append(jc)
+                continue
+            gov = True
+        (g_codes if is_code(c) else g_words).append(jc)
     if g_codes:
         tr.gov_code = _econ_parts(g_codes)[0]
     if g_words:
@@ -188,7 +202,7 @@ def _economic(tr: TableRow, texts, state: RowState) -> None:
             state.econ_class = code[:3]
         state.econ = (code, tr.label)
         return
-    if not dept and gov and state.econ and not is_total_label(tr.gov_label):
+    if not d_codes and not d_words and gov and state.econ and not is_total_label(tr.gov_label):
         # only the government class is printed: the 部门 class spans from the row above (merged cell)
         tr.code, tr.label = state.econ
         tr.code_kind = "economic"
@@ -198,8 +212,8 @@ def _economic(tr: TableRow, texts, state: RowState) -> None:
 
 
 def _project(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
-    cat_col = cols.col_of("类型")
-    unit_col = cols.col_of("项目单位", "单位名称", without=("项目名称",))
+    cat_col = cols.col_of(_CATEGORY_COL)
+    unit_col = cols.col_of(_PROJECT_UNIT_COL)
     words = [(j, c) for j, c in texts if not is_code(c)]
     codes = [(j, c) for j, c in texts if is_code(c)]
     words = [(j, c) for j, c in words if not is_total_label(c)] or words

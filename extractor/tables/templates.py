@@ -20,6 +20,7 @@ never on a file or a department.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..models import Table, TableKind
 
@@ -79,13 +80,19 @@ def _pair_role(kind: TableKind, parts: list[str]) -> tuple[str, bool] | None:
     return (role or "total"), budget
 
 
+@lru_cache(maxsize=4096)
+def _column_pair(kind: TableKind, column: str) -> tuple[str, bool] | None:
+    """`_pair_role` of a column path, once per path (a table has few columns and many cells)."""
+    return _pair_role(kind, _parts(column))
+
+
 def _refine_pairs(table: Table) -> None:
-    leaves = {(_parts(c)[-1] if _parts(c) else "") for c in table.columns}
+    leaves = {(parts[-1] if parts else "") for parts in map(_parts, table.columns)}
     if not (any(_BUDGET.match(x) for x in leaves) and any(_ACTUAL.match(x) for x in leaves)):
         return
     for row in table.rows:
         for cell in row.cells:
-            pair = _pair_role(table.kind, _parts(cell.column))
+            pair = _column_pair(table.kind, cell.column)
             if pair is None:
                 continue
             role, budget = pair

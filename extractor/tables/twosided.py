@@ -27,10 +27,6 @@ _RIGHT_HEAD = ("支出", "支出预算", "支出项目", "支出决算")
 _LABEL_HEAD = ("项目", "支出项目", "科目", "科目名称", "功能分类科目")
 
 
-def _is_text(t: str) -> bool:
-    return bool(t) and parse_amount(t) is None
-
-
 class _Sides:
     def __init__(self, header: list[GridRow]):
         grid = [[norm_header(t) for t in r.texts] for r in header]
@@ -71,11 +67,16 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
                 columns.append(p)
         data, wrapped = merge_wrapped_rows([r for r in piece.data if r.has_text()], strict=True)
         parser.wrapped += wrapped
-        found = []
-        for row in data:
+        found: list[int | None] = []
+        for row in data:   # each row's first text cell right of the split (its expenditure label)
             cells = row.texts
-            r = next((j for j in range(sides.split, len(cells)) if _is_text(cells[j])), None)
-            found.append(r)
+            for r in range(sides.split, len(cells)):
+                t = cells[r]
+                if t and parse_amount(t) is None:
+                    found.append(r)
+                    break
+            else:
+                found.append(None)
         # a row whose income side took one more column than its header pushes the right side along: the
         # columns it lost were empty ones, found where no row has a value
         shifts = {}
@@ -90,8 +91,11 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
             cells = row.texts
             spans = row.spans()
             left = cells[:r] if r is not None else cells
-            words = [j for j, t in enumerate(left) if _is_text(t)]
-            amounts = [j for j, t in enumerate(left) if t and parse_amount(t) is not None]
+            words: list[int] = []
+            amounts: list[int] = []
+            for j, t in enumerate(left):   # text cells and amount cells of the income side
+                if t:
+                    (words if parse_amount(t) is None else amounts).append(j)
             if words:
                 first, last = cells[words[0]], cells[words[-1]]
                 if len(words) > 1:
@@ -120,14 +124,15 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
             shift = shifts.get(r)
             for j in range(r + 1, len(cells)):
                 t = cells[j]
-                if _is_text(t) and has_amount(cells[j + 1:]):
-                    # a second expenditure block on the same line (收支总表 split three ways: 收入 |
-                    # 支出-功能分类 | 支出-支出用途): its label starts a row of its own
-                    rows.append(tr.build())
-                    tr = new_row(ref, t, spans[j], "expenditure")
-                    tr.is_total = is_total_label(t) or "合计" in t or "总计" in t
+                if not t:
                     continue
-                if not t or parse_amount(t) is None:
+                if parse_amount(t) is None:
+                    if has_amount(cells[j + 1:]):
+                        # a second expenditure block on the same line (收支总表 split three ways: 收入 |
+                        # 支出-功能分类 | 支出-支出用途): its label starts a row of its own
+                        rows.append(tr.build())
+                        tr = new_row(ref, t, spans[j], "expenditure")
+                        tr.is_total = is_total_label(t) or "合计" in t or "总计" in t
                     continue
                 k = shift(j - r - 1) if shift else j - r - 1
                 path = sides.right_paths[k] if k < len(sides.right_paths) else f"列{k + 1}"
