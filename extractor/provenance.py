@@ -48,7 +48,7 @@ def full_record(cls: type, fields: dict[str, Any]) -> Any:
 
 def amount_cell(cell_cls: type, amount_cls: type, column: str, role: str, value: Any, unit: str, raw: str,
                 prov: dict[str, Any]) -> Any:
-    """`new_record(cell_cls, {column, role, amount})` of `full_record(amount_cls, {value, unit, raw, prov})` of
+    """`new_record(cell_cls, {column, role, amount, method='rules'})` of `full_record(amount_cls, {value, unit, raw, prov})` of
     `full_record(Provenance, prov)`, in one call: the table parser builds these three for every amount."""
     shared = _ALL_FIELDS.get(Provenance)
     if shared is None:
@@ -67,8 +67,9 @@ def amount_cell(cell_cls: type, amount_cls: type, column: str, role: str, value:
     _set_extra(a, None)
     _set_private(a, None)
     c = _new(cell_cls)
-    _set_dict(c, {"column": column, "role": role, "amount": a})
-    _set_fields_set(c, {"column", "role", "amount"})   # a set of its own: `method` is left unset
+    # `method` holds its default (the record must hold every field) but stays out of the fields-set
+    _set_dict(c, {"column": column, "role": role, "amount": a, "method": "rules"})
+    _set_fields_set(c, {"column", "role", "amount"})
     _set_extra(c, None)
     _set_private(c, None)
     return c

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel
 
 from extractor.load import normalise_newlines
+from extractor.models import BudgetDocument
 
 from .cellscan import amount_cells
 from .conftest import SEEDS
@@ -42,3 +44,28 @@ def test_every_quote_is_its_source_span(seed_docs, name):
     for ind in doc.indicators:
         assert text[ind.prov.char_start:ind.prov.char_end] == ind.prov.quote
     assert n > 0
+
+
+def _records(obj):
+    """Every pydantic record in a document tree."""
+    if isinstance(obj, BaseModel):
+        yield obj
+        for name in type(obj).model_fields:
+            yield from _records(getattr(obj, name, None))
+    elif isinstance(obj, list):
+        for item in obj:
+            yield from _records(item)
+
+
+@pytest.mark.parametrize("name", [p.name for p in SEEDS])
+def test_records_hold_every_field(seed_docs, name):
+    """The extractor builds records without validation (a fast path): each must still hold every field of
+    its model, so attribute access and the JSON match the schema (a missing default was once dropped)."""
+    _, doc = seed_docs[name]
+    incomplete = {}
+    for record in _records(doc):
+        missing = set(type(record).model_fields) - set(record.__dict__)
+        if missing:
+            incomplete[type(record).__name__] = sorted(missing)
+    assert incomplete == {}
+    assert BudgetDocument.model_validate_json(doc.model_dump_json()) == doc
