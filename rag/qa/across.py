@@ -24,7 +24,8 @@ from .execute import (
 )
 from .money import PRECISION_NOTE, align, coarsened, comparable, is_money
 from .phrasing import catalogue_text, cn, ordinal
-from .question import Parsed, Target
+from .question import Parsed
+from .targets import Target
 from .view import DocView
 
 MAX_LISTED = 12   # figures listed after the ones asked for (a rank's runners-up, a list's others)

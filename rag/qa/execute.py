@@ -26,7 +26,8 @@ from .catalogue import (
 from .compose import Builder
 from .fallback import Change, PassageSearch, Quoted, content_of, find_change
 from .money import common_unit, convert_value
-from .question import Parsed, Target
+from .question import Parsed
+from .targets import Target
 from .text import norm
 from .view import DocView, Evidence, cell_amount
 

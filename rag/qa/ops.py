@@ -13,8 +13,9 @@ from .corpus import Corpus
 from .execute import extractive, subject
 from .fallback import PassageSearch, content_of
 from .phrasing import catalogue_text
-from .question import Parsed, Target
+from .question import Parsed
 from .single import change_op, diff_op, indicator_list_op, indicators_op, projects_op, share_op, value_op
+from .targets import Target
 from .view import DocView
 
 

@@ -23,7 +23,8 @@ from .execute import (
 from .fallback import PassageSearch
 from .money import PRECISION_NOTE, align, asked_unit, coarsened, restate
 from .phrasing import cn, say_missing, unit_for
-from .question import Parsed, Target
+from .question import Parsed
+from .targets import Target
 from .text import clean_name
 from .view import DocView, Evidence, cell_amount
 
