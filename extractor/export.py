@@ -66,6 +66,7 @@ class Writer:
         self.out_dir.mkdir(parents=True, exist_ok=True)
         self._jsonl = None  # documents.jsonl.tmp, written as documents arrive (a bulk run's JSON can be GBs)
         self._tidy: list[dict] = []
+        self._names: set[str] = set()   # json file names written by this run
         self.files: list[Path] = []
 
     @property
@@ -84,14 +85,24 @@ class Writer:
                 self._jsonl = (self.out_dir / "documents.jsonl.tmp").open("wb")
             self._jsonl.write(data + b"\n")
         else:
-            path = self.out_dir / f"{Path(outcome.summary['source']).stem}.json"
+            path = self.out_dir / self._json_name(outcome.summary["source"], outcome.summary.get("doc_id", ""))
             _atomic_write(path, data)
             self.files.append(path)
+
+    def _json_name(self, source: str, doc_id: str) -> str:
+        """`<stem>.json`; a second document of this run with the same stem (a/x.txt and b/x.txt, x.txt and
+        x.md) gets its content hash appended instead of overwriting the first: the same name again on a
+        re-run of the same inputs."""
+        name = f"{Path(source).stem}.json"
+        if name in self._names:
+            name = f"{Path(source).stem}-{doc_id[:12]}.json"
+        self._names.add(name)
+        return name
 
     def add(self, doc: BudgetDocument) -> None:
         from .batch import Outcome
 
-        self.add_outcome(Outcome(Path(doc.source), document=doc, summary={"source": doc.source}))
+        self.add_outcome(Outcome(Path(doc.source), document=doc, summary={"source": doc.source, "doc_id": doc.doc_id}))
 
     def close(self) -> list[Path]:
         if self.fmt == "jsonl":

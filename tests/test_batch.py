@@ -55,3 +55,20 @@ def test_jsonl_with_no_document_is_an_empty_file(tmp_path, capsys):
     bad.write_bytes(b"")
     assert main(["extract", str(bad), "-o", str(tmp_path / "out"), "--format", "jsonl"]) == 1
     assert (tmp_path / "out" / "documents.jsonl").read_bytes() == b""
+
+
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["in-process", "pool"])
+def test_json_files_of_documents_with_the_same_name_do_not_overwrite(tmp_path, capsys, workers):
+    """a/x.txt, b/x.txt and b/x.md: three documents, three files — the same three on a re-run."""
+    inputs = tmp_path / "in"
+    for sub, sample, name in (("a", SAMPLES[0], "x.txt"), ("b", SAMPLES[1], "x.txt"), ("b", SAMPLES[2], "x.md")):
+        (inputs / sub).mkdir(parents=True, exist_ok=True)
+        (inputs / sub / name).write_bytes(sample.read_bytes())
+    out = tmp_path / "out"
+    for _ in range(2):
+        assert main(["extract", str(inputs), "-o", str(out), "--workers", workers]) == 0
+        assert "3 document(s), 0 failed" in capsys.readouterr().out
+        written = sorted(out.glob("*.json"))
+        assert len(written) == 3 and "x.json" in [p.name for p in written]
+        ids = {json.loads(p.read_text(encoding="utf-8"))["doc_id"] for p in written}
+        assert ids == {extract_file(p).doc_id for p in SAMPLES[:3]}
