@@ -2,11 +2,14 @@
 
 Workers send back what the caller needs in its cheapest form: a document object (in-process), its JSON as
 UTF-8 bytes (pickling a whole BudgetDocument across processes cost more than extracting it; bytes cross the
-pipe without being decoded and re-encoded), or tidy rows."""
+pipe without being decoded and re-encoded), its JSON written to a temporary file in the output directory
+(only its name crosses the pipe; the caller names and moves the file), or tidy rows."""
 
 from __future__ import annotations
 
 import gc
+import os
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ from typing import Literal
 from .errors import BudgetQAError
 from .models import BudgetDocument
 
-Shape = Literal["document", "json", "tidy"]
+Shape = Literal["document", "json", "file", "tidy"]
 
 
 @dataclass
@@ -25,6 +28,7 @@ class Outcome:
     path: Path
     document: BudgetDocument | None = None
     json: bytes | None = None  # the document's JSON, UTF-8 (what `extract --format json` writes)
+    json_file: Path | None = None  # that JSON in a temporary file (shape "file"), for the caller to rename
     tidy: list[dict] | None = None
     summary: dict | None = None
     error: str | None = None
@@ -34,6 +38,8 @@ class Outcome:
         return self.error is None
 
     def get_document(self) -> BudgetDocument:
+        if self.document is None and self.json_file is not None:
+            self.document = BudgetDocument.model_validate_json(self.json_file.read_bytes())
         if self.document is None and self.json is not None:
             self.document = BudgetDocument.model_validate_json(self.json)
         assert self.document is not None, "no document in a failed outcome"
@@ -51,7 +57,14 @@ def _to_json(doc: BudgetDocument) -> bytes:
     return BudgetDocument.__pydantic_serializer__.to_json(doc)
 
 
-def _extract_one(path: Path, shape: Shape = "document") -> Outcome:
+def _write_temporary(data: bytes, out_dir: Path) -> Path:
+    fd, name = tempfile.mkstemp(suffix=".json", dir=out_dir)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return Path(name)
+
+
+def _extract_one(path: Path, shape: Shape = "document", out_dir: Path | None = None) -> Outcome:
     from .export import tidy_rows
     from .pipeline import extract_file
 
@@ -63,6 +76,9 @@ def _extract_one(path: Path, shape: Shape = "document") -> Outcome:
         return Outcome(path, error=f"{path}: internal error while extracting ({type(exc).__name__}: {exc})")
     if shape == "json":
         return Outcome(path, json=_to_json(doc), summary=_summary(doc))
+    if shape == "file":
+        assert out_dir is not None, "shape 'file' needs out_dir"
+        return Outcome(path, json_file=_write_temporary(_to_json(doc), out_dir), summary=_summary(doc))
     if shape == "tidy":
         return Outcome(path, tidy=tidy_rows(doc), summary=_summary(doc))
     return Outcome(path, document=doc, summary=_summary(doc))
@@ -81,16 +97,18 @@ def _worker_init() -> None:
     gc.set_threshold(_GC_THRESHOLD, 20, 20)
 
 
-def extract_many(paths: list[Path], workers: int = 1, shape: Shape = "document") -> Iterator[Outcome]:
+def extract_many(paths: list[Path], workers: int = 1, shape: Shape = "document",
+                 out_dir: Path | None = None) -> Iterator[Outcome]:
     """Yield one Outcome per input path, in input order. With workers > 1 a process pool is used and
-    'document' results travel as JSON (call `Outcome.get_document()`)."""
+    'document' results travel as JSON (call `Outcome.get_document()`). Shape 'file' writes each document's
+    JSON to a temporary file in `out_dir` (`Outcome.json_file`), which the caller renames or removes."""
     if workers <= 1 or len(paths) < 2:
         # in-process: the same collector setting as the pool workers, restored when the caller is done
         threshold = gc.get_threshold()
         gc.set_threshold(_GC_THRESHOLD, *threshold[1:])
         try:
             for p in paths:
-                yield _extract_one(p, shape)
+                yield _extract_one(p, shape, out_dir)
         finally:
             gc.set_threshold(*threshold)
         return
@@ -99,4 +117,4 @@ def extract_many(paths: list[Path], workers: int = 1, shape: Shape = "document")
 
     with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
         chunk = max(1, min(16, len(paths) // (workers * 4) or 1))
-        yield from pool.map(partial(_extract_one, shape=wire_shape), paths, chunksize=chunk)
+        yield from pool.map(partial(_extract_one, shape=wire_shape, out_dir=out_dir), paths, chunksize=chunk)

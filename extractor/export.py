@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
+import tempfile
 from pathlib import Path
 
 from .models import TABLE_NAMES, BudgetDocument
@@ -67,19 +69,44 @@ class Writer:
         self._jsonl = None  # documents.jsonl.tmp, written as documents arrive (a bulk run's JSON can be GBs)
         self._tidy: list[dict] = []
         self._names: set[str] = set()   # json file names written by this run
+        self._spool: Path | None = None
         self.files: list[Path] = []
 
     @property
+    def spool_dir(self) -> Path:
+        """A private directory inside the output directory where workers write documents (shape 'file')
+        before they are renamed into place: same file system, so the rename is atomic; removed by `close`
+        or `remove_spool` (a killed run leaves only this hidden directory behind, never a partial file)."""
+        if self._spool is None:
+            self._spool = Path(tempfile.mkdtemp(prefix=".extract-", dir=self.out_dir))
+        return self._spool
+
+    def remove_spool(self) -> None:
+        if self._spool is not None:
+            shutil.rmtree(self._spool, ignore_errors=True)
+            self._spool = None
+
+    @property
     def shape(self) -> str:
-        """What the writer needs from a worker (see extractor.batch)."""
-        return "tidy" if self.fmt in ("csv", "parquet") else "json"
+        """What the writer needs from a worker (see extractor.batch): JSON documents come as files written
+        by the workers into the output directory, to be renamed here."""
+        return {"csv": "tidy", "parquet": "tidy", "json": "file"}.get(self.fmt, "json")
 
     def add_outcome(self, outcome) -> None:
         """Write one successful `extractor.batch.Outcome`, in whichever shape it arrived."""
         if self.fmt in ("csv", "parquet"):
             self._tidy.extend(outcome.tidy if outcome.tidy is not None else tidy_rows(outcome.get_document()))
             return
-        data = outcome.json if outcome.json is not None else outcome.get_document().model_dump_json().encode()
+        if outcome.json_file is not None:
+            if self.fmt == "json":
+                path = self.out_dir / self._json_name(outcome.summary["source"], outcome.summary.get("doc_id", ""))
+                outcome.json_file.replace(path)
+                self.files.append(path)
+                return
+            data = outcome.json_file.read_bytes()
+            outcome.json_file.unlink()
+        else:
+            data = outcome.json if outcome.json is not None else outcome.get_document().model_dump_json().encode()
         if self.fmt == "jsonl":
             if self._jsonl is None:
                 self._jsonl = (self.out_dir / "documents.jsonl.tmp").open("wb")
@@ -105,6 +132,7 @@ class Writer:
         self.add_outcome(Outcome(Path(doc.source), document=doc, summary={"source": doc.source, "doc_id": doc.doc_id}))
 
     def close(self) -> list[Path]:
+        self.remove_spool()
         if self.fmt == "jsonl":
             path = self.out_dir / "documents.jsonl"
             tmp = path.with_suffix(".jsonl.tmp")

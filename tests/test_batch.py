@@ -72,3 +72,14 @@ def test_json_files_of_documents_with_the_same_name_do_not_overwrite(tmp_path, c
         assert len(written) == 3 and "x.json" in [p.name for p in written]
         ids = {json.loads(p.read_text(encoding="utf-8"))["doc_id"] for p in written}
         assert ids == {extract_file(p).doc_id for p in SAMPLES[:3]}
+
+
+def test_json_documents_are_written_by_the_workers_and_moved_into_place(tmp_path, capsys):
+    """--format json: workers write each document into a private spool directory; the run moves them into
+    place and leaves nothing else behind (no temporary file, no spool directory)."""
+    out = tmp_path / "out"
+    assert main(["extract", *map(str, SAMPLES[:3]), "-o", str(out), "--workers", "2"]) == 0
+    capsys.readouterr()
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{p.stem}.json" for p in SAMPLES[:3])
+    for p in SAMPLES[:3]:
+        assert (out / f"{p.stem}.json").read_text(encoding="utf-8") == extract_file(p).model_dump_json()

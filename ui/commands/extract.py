@@ -90,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
     pool = ThreadPoolExecutor(max_workers=llm.concurrency) if llm is not None else None
     try:
         with progress(len(files), "extract") as advance:
-            for outcome in extract_many(files, workers, shape="document" if llm else writer.shape):
+            shape = "document" if llm else writer.shape
+            spool = writer.spool_dir if shape == "file" else None
+            for outcome in extract_many(files, workers, shape=shape, out_dir=spool):
                 advance()
                 if outcome.error:
                     failed += 1
@@ -109,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
+        writer.remove_spool()
     written = writer.close()
     print(f"extracted {ok} document(s), {failed} failed -> {args.out} ({args.format}, {len(written)} file(s))")
     if llm is not None:
