@@ -15,6 +15,7 @@ from decimal import Decimal
 from operator import attrgetter
 
 from ..models import TABLE_NAMES, Amount, BudgetDocument, Finding, Table, TableRow
+from ..provenance import full_record
 from ..units import MONEY_UNITS, convert
 from .structure import column_name
 
@@ -58,6 +59,8 @@ def rule(rule_id: str, title: str):
 
 def fmt(value: Decimal) -> str:
     """Two decimals (as the tables print them), more only when the value has more."""
+    if value.same_quantum(STEP) or value.same_quantum(ZERO):
+        return f"{value:.2f}"   # two or no decimals stored (the usual amounts): as below, without as_tuple
     exp = value.as_tuple().exponent
     if isinstance(exp, int) and exp >= -2:
         return f"{value:.2f}"   # at most two decimals stored: normalising cannot ask for more
@@ -89,6 +92,14 @@ def _step(amount: Amount, unit: str) -> Decimal:
     if amount.unit in MONEY_UNITS and unit in MONEY_UNITS:
         return convert(STEP, amount.unit, unit)
     return STEP
+
+
+def _finding(rule_id: str, severity: str, message: str, expected: Decimal | None, actual: Decimal | None,
+             difference: Decimal | None, values: list[Amount]) -> Finding:
+    """`Finding(...)` without pydantic's validation: every field is already of its type here (str, Decimal or
+    None, a new list of Amount records), so validating would only copy the list."""
+    return full_record(Finding, {"rule": rule_id, "severity": severity, "message": message, "expected": expected,
+                                 "actual": actual, "difference": difference, "values": values})
 
 
 class Context:
@@ -129,7 +140,12 @@ class Context:
         return self.once("tables", self._merged_tables)  # type: ignore[return-value]
 
     def tables_of(self, kind) -> list[Table]:
-        return [t for t in self.tables if t.kind == kind]
+        by_kind = self.cache.get("tables_by_kind")
+        if by_kind is None:   # one pass over the tables per document
+            by_kind = self.cache["tables_by_kind"] = {}
+            for t in self.tables:
+                by_kind.setdefault(t.kind, []).append(t)
+        return list(by_kind.get(kind, ()))  # type: ignore[union-attr]
 
     def _merged_tables(self) -> list[Table]:
         out: list[Table] = []
@@ -189,7 +205,8 @@ class Context:
     def compare(self, rule_id: str, left: Sequence[Amount], right: Sequence[Amount], subject: Subject,
                 formula: str, *, unit: str | None = None, note: str = "") -> Finding | None:
         """Σ left (what is printed as the subject) against Σ right (what it should be). Blank = 0."""
-        left, right = list(left), list(right)
+        if type(left) is not list or type(right) is not list:
+            left, right = list(left), list(right)   # (lists are only read here: no copy needed)
         both = left + right
         if not both:
             return None
@@ -225,12 +242,15 @@ class Context:
             return None
         if not one_unit and abs(diff) * 2 <= max(_step(a, unit) for a in both):
             return None  # 37151.47 万元 printed for 371514655 元: the same number at a coarser unit
-        terms = [a for a, v in zip(right, rv, strict=True) if v] + [a for a, v in zip(left[1:], lv[1:], strict=True) if v]
+        # the summed terms: the non-zero values on the right, and on the left after its first
         if one_unit:
             # every term has the same step: Σ steps is that step times their number
+            n_terms = sum(map(bool, rv)) + sum(map(bool, lv[1:]))
             step = _step(both[0], unit)
-            tolerance = max(step * len(terms), step if left else STEP)
+            tolerance = max(step * n_terms, step if left else STEP)
         else:
+            terms = [a for a, v in zip(right, rv, strict=True) if v] + [a for a, v in zip(left[1:], lv[1:], strict=True) if v]
+            n_terms = len(terms)
             steps = [_step(a, unit) for a in terms]
             tolerance = max(sum(steps, ZERO), _step(left[0], unit) if left else STEP)
         severity = "rounding" if abs(diff) <= tolerance else "mismatch"
@@ -240,20 +260,18 @@ class Context:
         shown = fmt(act) if left else "空白（0）"
         if severity == "rounding":
             message = (f"{subject} {shown} 与{formula} {fmt(expected)} 相差 {fmt(abs(diff))} {u}，"
-                       f"在尾差范围内（±0.01×{max(len(terms), 1)}）")
+                       f"在尾差范围内（±0.01×{max(n_terms, 1)}）")
         else:
             message = f"{subject} {shown} 比{formula} {fmt(expected)} {'多' if diff > 0 else '少'} {fmt(abs(diff))} {u}"
         if note:
             message += f"，{note}"
-        return Finding(rule=rule_id, severity=severity, message=message, expected=expected, actual=act,
-                       difference=diff, values=left + right)
+        return _finding(rule_id, severity, message, expected, act, diff, both)
 
     def finding(self, rule_id: str, severity: str, message: str, values: Sequence[Amount] = (), *,
                 expected: Decimal | None = None, actual: Decimal | None = None) -> Finding:
         self.use(values)
         diff = actual - expected if expected is not None and actual is not None else None
-        return Finding(rule=rule_id, severity=severity, message=message, expected=expected, actual=actual,
-                       difference=diff, values=list(values))
+        return _finding(rule_id, severity, message, expected, actual, diff, list(values))
 
 
 # ---- a parent row against its children, column by column, with shifted-column detection -------------
@@ -349,7 +367,8 @@ def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, c
                    subject: Subject, formula: str, columns: list[str] | None = None) -> list[Finding]:
     """parent[col] = Σ children[col] for every column either prints. Two or more failing columns that one
     child's cells, moved one column over, would all fix are reported once as `shifted_column`."""
-    ctx.ready()
+    if "ready" not in ctx.cache:
+        ctx.ready()
     # each cell read once, in the column it belongs to (children's cells in row order, then cell order)
     top, by_col, sums, unit = _read_cells(ctx, parent, children)
     present = top.keys() | by_col.keys()
@@ -373,12 +392,24 @@ def check_children(ctx: Context, rule_id: str, table: Table, parent: TableRow, c
         subject = subject()
     results: dict[str, Finding] = {}
     tolerance: dict[str, Decimal] = {}
+    pending = ctx._pending
     for col in order:
         parts = by_col.get(col, [])
         actual = top.get(col)
-        if ctx.balanced([actual] if actual is not None else [], parts):
-            continue
-        f = ctx.check_sum(rule_id, actual, parts, f"{subject}「{column_name(col)}」", formula)
+        left = [actual] if actual is not None else []
+        if not unit:
+            if ctx.balanced(left, parts):
+                continue
+            f = ctx.check_sum(rule_id, actual, parts, f"{subject}「{column_name(col)}」", formula)
+        else:
+            # one unit: what balanced and then compare would do, from the sums already read
+            pending.extend(left)
+            pending.extend(parts)
+            if sums.get(col, ZERO) == (actual.value if actual is not None else ZERO):
+                continue
+            lv, rv = [a.value for a in left], [a.value for a in parts]
+            f = ctx._differ(rule_id, left, parts, lv, rv, sum(lv, ZERO), sum(rv, ZERO),
+                            f"{subject}「{column_name(col)}」", formula, unit, "", True)
         if f is not None:
             results[col] = f
     failing = {col for col, f in results.items() if f.severity == "mismatch"}

@@ -27,10 +27,13 @@ _TOTAL_KEYS = ("资金总额",)
 
 def table_of(ctx: Context, kind: TableKind) -> Table | None:
     """The first non-empty table of a kind."""
-    key = ("table_of", kind)
-    if key not in ctx.memo:
-        ctx.memo[key] = next((t for t in ctx.tables_of(kind) if not t.empty), None)
-    return ctx.memo[key]  # type: ignore[return-value]
+    first = ctx.cache.get("first_of_kind")
+    if first is None:   # one pass over the tables per document
+        first = ctx.cache["first_of_kind"] = {}
+        for t in ctx.tables:
+            if not t.empty and t.kind not in first:
+                first[t.kind] = t
+    return first.get(kind)  # type: ignore[union-attr]
 
 
 def tree(ctx: Context, table: Table) -> tuple[Node, list[TableRow]]:
@@ -46,7 +49,7 @@ def tree_nodes(ctx: Context, table: Table) -> list[Node]:
     key = ("nodes", id(table))
     got = ctx.memo.get(key)
     if got is None:
-        got = ctx.memo[key] = list(walk(tree(ctx, table)[0]))
+        got = ctx.memo[key] = walk(tree(ctx, table)[0])
     return got  # type: ignore[return-value]
 
 
@@ -54,8 +57,15 @@ def sides(ctx: Context, table: Table) -> tuple[Side, Side]:
     key = ("sides", id(table))
     got = ctx.memo.get(key)
     if got is None:
-        got = ctx.memo[key] = (parse_side([r for r in table.rows if r.side == "income"]),
-                               parse_side([r for r in table.rows if r.side == "expenditure"]))
+        income: list[TableRow] = []
+        expenditure: list[TableRow] = []
+        for r in table.rows:   # (each row's side read once)
+            side = r.side
+            if side == "income":
+                income.append(r)
+            elif side == "expenditure":
+                expenditure.append(r)
+        got = ctx.memo[key] = (parse_side(income), parse_side(expenditure))
     return got  # type: ignore[return-value]
 
 
@@ -74,19 +84,21 @@ def column_scan(ctx: Context, table: Table) -> ColumnScan:
     if got is None:
         first: dict[str, str] = {}
         roles: dict[str, str] = {}
-        columns: set[str] = set()
         side_only = table.kind == TableKind.fiscal_summary
+        columns: set[str] = set()   # (filled here for fiscal_summary only: else every printed column)
         for r in table.rows:
-            expenditure = not side_only or r.side == "expenditure"
+            if side_only and r.side == "expenditure":
+                columns.update([c.column for c in r.cells])
             for c in r.cells:
-                col, role = c.column, c.role
+                col = c.column
+                if col in roles:
+                    continue   # its first cell and its first role are known (most cells)
+                role = c.role
                 if col not in first:
                     first[col] = role
-                if role and col not in roles:
+                if role:
                     roles[col] = role
-                if expenditure:
-                    columns.add(col)
-        got = ctx.memo[key] = ColumnScan(first, roles, columns)
+        got = ctx.memo[key] = ColumnScan(first, roles, columns if side_only else set(first))
     return got  # type: ignore[return-value]
 
 
@@ -109,12 +121,12 @@ def cells(ctx: Context, table: Table, row: TableRow) -> list[tuple[str, str, Amo
     if "ready" not in ctx.cache:
         ctx.ready()
     # memoised per row; a row found shifted later (ctx.moves grows) is read again
-    key = (id(table), id(row))
+    tid, rid = id(table), id(row)
+    key = (tid, rid)
     hit = ctx.row_cells.get(key)
     if hit is not None and hit[0] == len(ctx.moves):
         return hit[1]
-    roles = column_roles(ctx, table)
-    rid = id(row)
+    roles = ctx.memo.get(("roles", tid)) or column_roles(ctx, table)
     if rid in ctx.shifted_rows:   # only such rows have moves
         moves = ctx.moves
         out = []
@@ -155,8 +167,11 @@ def role_amounts(ctx: Context, table: Table | None, row: TableRow | None, role: 
     if table is None or row is None:
         return None
     got = cells(ctx, table, row)
+    wanted = ctx.memo.get(("wanted", id(table), role), ctx)
+    if wanted is ctx:
+        wanted = _wanted(ctx, table, role)
     if role == "total":
-        if has_role(ctx, table, "total"):
+        if wanted is not None:   # (for the total: the table has a total column)
             for _, r, a in got:
                 if r == "total":
                     return [a]
@@ -165,7 +180,6 @@ def role_amounts(ctx: Context, table: Table | None, row: TableRow | None, role: 
         if keyed or not table.columns:
             return keyed[:1] or None
         return [a for col, r, a in got if col == table.columns[0]]
-    wanted = _wanted(ctx, table, role)
     if wanted is None:
         return None
     if len(wanted) == 1:
@@ -260,14 +274,17 @@ def _code_sums(ctx: Context, table: Table, level: int, role: str) -> dict[str, l
 
 
 def summary_class_rows(ctx: Context, table: Table) -> dict[str, list[TableRow]]:
-    """Expenditure-side class rows of a two-sided table, by 类 code."""
-    _, exp = sides(ctx, table)
-    out: dict[str, list[TableRow]] = {}
-    for r in exp.items:
-        code = class_of_label(r.label)
-        if code:
-            out.setdefault(code, []).append(r)
-    return out
+    """Expenditure-side class rows of a two-sided table, by 类 code (read once per table)."""
+    key = ("class_rows", id(table))
+    got = ctx.memo.get(key)
+    if got is None:
+        _, exp = sides(ctx, table)
+        got = ctx.memo[key] = {}
+        for r in exp.items:
+            code = class_of_label(r.label)
+            if code:
+                got.setdefault(code, []).append(r)
+    return got  # type: ignore[return-value]
 
 
 __all__ = ["FUNCTIONAL_KINDS", "table_of", "tree", "sides", "cells", "role_amounts", "role_amount", "total_row",

@@ -11,6 +11,8 @@ from .engine import STEP, Context, fmt, rule, value_in
 from .figures import role_amounts, side_total, table_of, total_row, tree_nodes
 from .structure import compact
 
+_ZERO = Decimal(0)
+
 
 @rule("basic.vs_functional", "基本支出表合计/人员经费/公用经费 = 一般公共预算支出表的基本支出")
 def basic_vs_functional(ctx: Context) -> Iterator[Finding]:
@@ -84,6 +86,15 @@ def _excesses(ctx: Context):
     return _items(ctx, econ), _items(ctx, basic)
 
 
+def _total_in(amounts: list[Amount], unit: str) -> Decimal:
+    """Σ of the amounts in `unit`, one that cannot be converted counting as 0: `sum(value_in(a, unit) or
+    Decimal(0) …, Decimal(0))`, without converting an amount already in `unit`."""
+    total = _ZERO
+    for a in amounts:
+        total += (a.value if a.unit == unit else value_in(a, unit)) or _ZERO
+    return total
+
+
 @rule("economic.vs_basic", "支出经济分类汇总表各科目 ≥ 基本支出表同一科目（差额为项目支出）")
 def economic_vs_basic(ctx: Context) -> Iterator[Finding]:
     """Every item of 支出经济分类汇总表 (all spending) is at least the same item in 一般公共预算基本支出表. A larger
@@ -97,8 +108,7 @@ def economic_vs_basic(ctx: Context) -> Iterator[Finding]:
         bname, bamounts = basic.get(code, ("", []))
         name = compact(ename or bname)
         unit = (eamounts + bamounts)[0].unit if eamounts + bamounts else "万元"
-        e = sum((value_in(a, unit) or Decimal(0) for a in eamounts), Decimal(0))
-        b = sum((value_in(a, unit) or Decimal(0) for a in bamounts), Decimal(0))
+        e, b = _total_in(eamounts, unit), _total_in(bamounts, unit)
         ctx.use(eamounts + bamounts)
         tolerance = STEP * max(1, len(eamounts) + len(bamounts) - 1)
         if e - b > tolerance:
@@ -164,9 +174,18 @@ def label_role(label: str) -> str | None:
     return next((role for role, keys in _LABEL_KEYS if any(k in text for k in keys)), None)
 
 
-def sangong_components(table: Table) -> list[dict[str, Amount | None]]:
+def sangong_components(ctx: Context, table: Table) -> list[dict[str, Amount | None]]:
     """The 三公 parts, from the wide layout (a row with one column per part) or the list layout (one row per
-    part, 漯河's). Parts the layout prints but leaves blank are present with None."""
+    part, 漯河's). Parts the layout prints but leaves blank are present with None. Read once per table (the
+    narrative asks for them once per fact); callers do not change them."""
+    key = ("sangong", id(table))
+    got = ctx.memo.get(key)
+    if got is None:
+        got = ctx.memo[key] = _sangong_components(table)
+    return got  # type: ignore[return-value]
+
+
+def _sangong_components(table: Table) -> list[dict[str, Amount | None]]:
     wide = [r for r in table.rows if len({c.role for c in r.cells if c.role.startswith("sangong_")}) >= 2]
     if wide:
         printed = {c.role for r in table.rows for c in r.cells if c.role.startswith("sangong_")}
@@ -199,7 +218,7 @@ def sangong_identity(ctx: Context) -> Iterator[Finding]:
     """In the 三公 table: 合计 = 因公出国（境）费 + 公务用车购置及运行费 + 公务接待费, and 公务用车购置及运行费 =
     公务用车购置费 + 公务用车运行费 (wide layout and 漯河's list layout alike)."""
     for table in ctx.tables_of(TableKind.sangong):
-        for comp in sangong_components(table):
+        for comp in sangong_components(ctx, table):
             vehicle = _present(comp, "sangong_vehicle")
             split = _present(comp, "sangong_vehicle_purchase", "sangong_vehicle_operation")
             if vehicle is not None and split is not None:

@@ -106,7 +106,7 @@ def _sangong(ctx: Context, qualifier: str) -> Candidate | None:
         if not role:
             return None
     for table in ctx.tables_of(TableKind.sangong):
-        for comp in sangong_components(table)[:1]:
+        for comp in sangong_components(ctx, table)[:1]:
             if role in comp:
                 amount = comp[role]
                 return f"“三公”经费表 {qualifier or '合计'}", [amount] if amount is not None else []
@@ -257,7 +257,7 @@ def narrative_operating(ctx: Context) -> Iterator[Finding]:
     public = role_amounts(ctx, basic, total_row(ctx, basic), "public") if basic is not None else None
     if not public:
         return
-    for fact in ctx.doc.facts_named("operating_expenses"):
+    for fact in _named(ctx, "operating_expenses"):
         if fact.amount is None:
             continue
         f = ctx.compare("narrative.operating", [fact.amount], public, "说明中「机关运行经费」", "一般公共预算基本支出表 公用经费")
@@ -266,6 +266,20 @@ def narrative_operating(ctx: Context) -> Iterator[Finding]:
 
 
 # ---- shares and changes --------------------------------------------------------------------------------
+
+def _named(ctx: Context, name: str) -> list[Fact]:
+    """`doc.facts_named(name)`, from one pass over the facts per document (several rules ask)."""
+    by_name = ctx.cache.get("facts_by_name")
+    if by_name is None:
+        by_name = ctx.cache["facts_by_name"] = {}
+        for f in ctx.doc.facts:
+            got = by_name.get(f.name)
+            if got is None:
+                by_name[f.name] = [f]
+            else:
+                got.append(f)
+    return by_name.get(name, [])  # type: ignore[union-attr]
+
 
 def _fact_index(ctx: Context) -> dict[tuple[str, str], list[tuple[int, int, Fact]]]:
     """The facts that state an amount, by (name, section): (position, order in the document, fact)."""
@@ -370,14 +384,17 @@ def narrative_changes(ctx: Context) -> Iterator[Finding]:
     """For every 与上年相比 增加/减少 X、增长/下降 Y%: last year = this year − X and Y = X / last year. This year is
     the amount the sentence is about: one stated before it in the same section with the same qualifier
     (收入总计, 一般公共预算拨款收支 …), else 收入总计 of the tables. The finding shows the derived last year."""
-    for pct in ctx.doc.facts_named("total_change_pct"):
+    for pct in _named(ctx, "total_change_pct"):
         change = _near(ctx, pct, ("total_change_amount",))
         if pct.amount is None or change is None or change.amount is None or change.qualifier != pct.qualifier:
             continue
-        bases: list[Amount] = [f.amount for f in sorted(ctx.doc.facts, key=lambda f: -_pos(f))
-                               if f.amount is not None and f.section == pct.section and _pos(f) < _pos(change)
-                               and f.qualifier == change.qualifier and f.amount.unit == change.amount.unit
-                               and f.name not in ("total_change_amount", "total_change_pct")]
+        # the latest first (filtered before the stable sort: the same order as sorting all, then filtering)
+        before, section, qualifier, unit = _pos(change), pct.section, change.qualifier, change.amount.unit
+        bases: list[Amount] = [f.amount for f in sorted(
+            (f for f in ctx.doc.facts
+             if f.amount is not None and f.section == section and _pos(f) < before
+             and f.qualifier == qualifier and f.amount.unit == unit
+             and f.name not in ("total_change_amount", "total_change_pct")), key=lambda f: -_pos(f))]
         if not bases:
             bases = [a for which in ("grand", "current")
                      if (a := side_total(ctx, table_of(ctx, TableKind.summary), which, "income")) is not None]
@@ -412,11 +429,10 @@ def narrative_changes(ctx: Context) -> Iterator[Finding]:
 def narrative_internal(ctx: Context) -> Iterator[Finding]:
     """Within one section: 基本支出 + 项目支出 = 支出合计; 人员经费 + 公用经费 = 基本支出. Anywhere: “三公”经费 =
     因公出国（境）费 + 公务用车购置及运行费 + 公务接待费; 政府采购 = 货物 + 工程 + 服务."""
-    facts = ctx.doc.facts
     index = _fact_index(ctx)
     for total_name, part_names in (("expenditure_sum", ("basic_expenditure", "project_expenditure")),
                                    ("basic_expenditure", ("personnel_expenses", "public_expenses"))):
-        for total in (f for f in facts if f.name == total_name and f.amount is not None):
+        for total in (f for f in _named(ctx, total_name) if f.amount is not None):
             # each part: its first statement after the total in the section (listed in the order stated)
             after = _pos(total)
             firsts = [min(((p, i, f) for p, i, f in index.get((name, total.section), ()) if p > after),
@@ -431,12 +447,12 @@ def narrative_internal(ctx: Context) -> Iterator[Finding]:
                 yield f
     for total_name, part_name, keys in (("sangong_total", "sangong_part", ("因公出国", "公务用车购置及运行", "公务接待")),
                                         ("procurement_total", "procurement", ("货物", "工程", "服务"))):
-        totals = [f for f in facts if f.name == total_name and f.amount is not None]
+        totals = [f for f in _named(ctx, total_name) if f.amount is not None]
         if not totals:
             continue
         parts = {}   # the same for every total
-        for f in facts:
-            if f.name == part_name and f.amount is not None:
+        for f in _named(ctx, part_name):
+            if f.amount is not None:
                 key = next((k for k in keys if k in compact(f.qualifier)), None)
                 if key and key not in parts:
                     parts[key] = f.amount

@@ -80,8 +80,10 @@ def find_row_shift(row: TableRow, order: list[str], idents: list[ColumnIdentity]
         return None
     index = {col: i for i, col in enumerate(order)}
     allowed = {col for i in idents for col in (i.total, *i.parts)}
+    allowed_at = {i for i, col in enumerate(order) if col in allowed}   # positions of those columns
     cells = sorted((c for c in row.cells if c.column in index), key=lambda c: index[c.column])
-    occupied = {index[c.column] for c in cells}
+    at = [index[c.column] for c in cells]   # each cell's position (ascending)
+    occupied = set(at)
     n = len(cells)
     # A dropped or doubled cell moves everything after it (or before it): try the row's tail runs first,
     # then its head runs, then any run, shortest first.
@@ -91,15 +93,16 @@ def find_row_shift(row: TableRow, order: list[str], idents: list[ColumnIdentity]
         block = cells[start:end]
         if not block or len(block) > MAX_BLOCK:
             continue
-        positions = [index[c.column] for c in block]
+        positions = at[start:end]
+        others = occupied.difference(positions)   # cells that stay where they are
         for d in (1, -1):
+            if positions[0] + d < 0 or positions[-1] + d >= len(order):
+                continue   # (positions ascend: the first and last are the extremes)
             targets = [p + d for p in positions]
-            if min(targets) < 0 or max(targets) >= len(order):
-                continue
-            if any(t in occupied and t not in positions for t in targets):
-                continue
-            if any(order[t] not in allowed for t in targets):
-                continue
+            if not others.isdisjoint(targets):
+                continue   # a target is taken by a cell that does not move
+            if not allowed_at.issuperset(targets):
+                continue   # a target column takes part in no identity
             moved = dict(values)
             for c in block:
                 moved.pop(c.column)
@@ -152,8 +155,9 @@ def _row_shifts(ctx: Context) -> list[Finding]:
             continue
         order = identity_columns(table)
         checks = [(i.total, i.parts) for i in idents]
+        expenditure_only = table.kind == TableKind.fiscal_summary
         for row in table.rows:
-            if not row.cells or (table.kind == TableKind.fiscal_summary and row.side != "expenditure"):
+            if not row.cells or (expenditure_only and row.side != "expenditure"):
                 continue
             used = exact_reading(row, checks)
             if used is not None:

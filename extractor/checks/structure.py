@@ -209,6 +209,7 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
     # the current unit's classification and numbered rows: the first node of each code, and the numbered
     # (item) ones in order — a row's parent is the node of its longest proper code prefix
     first_of: dict[str, Node] = {}
+    lengths: list[int] = []   # the lengths of first_of's codes, longest first (a prefix can only be one of them)
     outline: list[tuple[int, Node]] = []
     for row in table.rows:
         if row.is_total:
@@ -225,7 +226,7 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
             node = Node(row, "unit", code, [], parent)
             parent.children.append(node)
             unit_of.setdefault(code, node)
-            current_unit, first_of, outline = node, {}, []
+            current_unit, first_of, lengths, outline = node, {}, [], []
             continue
         classified = code and kind in ("functional", "economic")
         if not classified and not row.cells:
@@ -233,14 +234,17 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
         home = current_unit or root
         if classified and code.isdecimal():   # digits only
             parent = home
-            for k in range(len(code) - 1, -1, -1):   # the longest proper prefix that has a node
-                got = first_of.get(code[:k])
-                if got is not None:
-                    parent = got
-                    break
+            n = len(code)
+            for k in lengths:   # the longest proper prefix that has a node
+                if k < n:
+                    got = first_of.get(code[:k])
+                    if got is not None:
+                        parent = got
+                        break
             node = Node(row, "code", code, [], parent)
             if code not in first_of:
                 first_of[code] = node
+                _add_length(lengths, n)
         else:
             # uncoded rows follow their outline numbering (一、 > （一） > 1、); '其中' lines and unnumbered
             # lines under a numbered one are breakdowns, not summed again
@@ -257,20 +261,31 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
                     parent = outline[-1][1]
             node = Node(row, "item", code, [], parent)
             if level > 0:
-                first_of.setdefault(code, node)
+                if code not in first_of:
+                    first_of[code] = node
+                    _add_length(lengths, len(code))
                 outline.append((level, node))
         parent.children.append(node)
     return root, [r for r in totals[1:] if compact(r.label) == compact(totals[0].label)]
 
 
-def walk(node: Node):
+def _add_length(lengths: list[int], n: int) -> None:
+    """Keep `lengths` the distinct code lengths seen, in decreasing order."""
+    if n not in lengths:
+        lengths.append(n)
+        lengths.sort(reverse=True)
+
+
+def walk(node: Node) -> list[Node]:
     """The nodes under `node` (itself first), depth first in print order."""
+    out: list[Node] = []
     stack = [node]
     while stack:
         n = stack.pop()
-        yield n
+        out.append(n)
         if n.children:
             stack.extend(reversed(n.children))
+    return out
 
 
 # ---- two-sided tables (收支总体情况表, 财政拨款收支总体情况表) ------------------------------------------------
@@ -293,8 +308,9 @@ class Side:
     carry: list[tuple[TableRow, list[TableRow]]] = field(default_factory=list)  # (row, its breakdown rows)
 
 
-def _side_name(row: TableRow) -> str:
-    label = row.label
+@lru_cache(maxsize=16384)
+def _side_name(label: str) -> str:
+    """A two-sided table row's name, from its label."""
     if "/" in label and compact(label).endswith(("小计", "合计")):
         label = label.split("/")[0]
     return strip_numbering(label)
@@ -302,11 +318,21 @@ def _side_name(row: TableRow) -> str:
 
 def _top_items(rows: list[TableRow], idx: list[int]) -> list[int]:
     """The outermost entries among rows[idx]: of-which lines and breakdown lines are left out."""
-    idx = [i for i in idx if not rows[i].is_total and label_level(rows[i].label) != OF_WHICH_LEVEL]
-    numbered = [label_level(rows[i].label) for i in idx if label_level(rows[i].label) > 0]
+    kept: list[int] = []
+    levels: list[int] = []   # label_level of each kept row
+    for i in idx:
+        row = rows[i]
+        if row.is_total:
+            continue
+        level = label_level(row.label)
+        if level != OF_WHICH_LEVEL:
+            kept.append(i)
+            levels.append(level)
+    idx = kept
+    numbered = [level for level in levels if level > 0]
     if numbered:
         top = min(numbered)
-        return [i for i in idx if label_level(rows[i].label) == top]
+        return [i for i, level in zip(idx, levels, strict=True) if level == top]
     # unnumbered: 'group/小计' stands for its group; the group's other 'group/x' lines are its breakdown
     with_total = {rows[i].label.split("/")[0] for i in idx
                   if "/" in rows[i].label and compact(rows[i].label).endswith(("小计", "合计"))}
@@ -316,7 +342,7 @@ def _top_items(rows: list[TableRow], idx: list[int]) -> list[int]:
 
 def parse_side(rows: list[TableRow]) -> Side:
     side = Side(rows)
-    names = [_side_name(r) for r in rows]
+    names = [_side_name(r.label) for r in rows]
     n = len(rows)
     grand_idx = next((i for i in range(n - 1, -1, -1) if _GRAND.search(names[i])), None)
     if grand_idx is None:
