@@ -85,7 +85,7 @@ def _split_repeated_headers(header: list[GridRow], data: list[GridRow]) -> list[
 
 
 def _headerish(key: tuple[str, ...], names: set[str]) -> bool:
-    return len(key) >= 2 and sum(k in names for k in key) * 2 >= len(key)
+    return len(key) >= 2 and sum(map(names.__contains__, key)) * 2 >= len(key)
 
 
 def merge_page_splits(blocks: list[TableBlock], splits: dict[int, tuple[list[GridRow], list[GridRow]]] | None = None
@@ -114,25 +114,25 @@ def merge_page_splits(blocks: list[TableBlock], splits: dict[int, tuple[list[Gri
     return tables
 
 
-_ROW_FIELDS = ("label", "code", "code_raw", "code_kind", "gov_code", "gov_label", "side", "category", "unit_name",
-               "is_total", "label_prov", "cells")
+# every field of a `TableRow`, in its order, with its default (`cells` is always set: a list of its own)
+_ROW_DEFAULTS = {"label": "", "code": "", "code_raw": "", "code_kind": "", "gov_code": "", "gov_label": "", "side": "",
+                 "category": "", "unit_name": "", "is_total": False, "label_prov": None, "cells": None}
 
 
 class RowDraft:
-    """A table row being read (plain attributes, cheap to set); `build()` makes the `TableRow` record."""
+    """A table row being read (plain attributes, cheap to set); `build()` makes the `TableRow` record. The
+    class holds the defaults, so a draft stores only what its row sets."""
 
-    __slots__ = _ROW_FIELDS
+    label = code = code_raw = code_kind = gov_code = gov_label = side = category = unit_name = ""
+    is_total = False
+    label_prov: Provenance | None = None
 
     def __init__(self, label: str = "", label_prov: Provenance | None = None, side: str = ""):
-        self.label, self.label_prov, self.side, self.is_total, self.cells = label, label_prov, side, False, []
-        self.code = self.code_raw = self.code_kind = self.gov_code = self.gov_label = self.category = ""
-        self.unit_name = ""
+        self.label, self.label_prov, self.side, self.cells = label, label_prov, side, []
 
     def build(self) -> TableRow:
-        return full_record(TableRow, {
-            "label": self.label, "code": self.code, "code_raw": self.code_raw, "code_kind": self.code_kind,
-            "gov_code": self.gov_code, "gov_label": self.gov_label, "side": self.side, "category": self.category,
-            "unit_name": self.unit_name, "is_total": self.is_total, "label_prov": self.label_prov, "cells": self.cells})
+        # the defaults' order is the field order; the draft's own values replace them in place
+        return full_record(TableRow, {**_ROW_DEFAULTS, **self.__dict__})
 
 
 def new_row(ref: SourceRef, label: str = "", cell: tuple[int, int] | None = None, side: str = "") -> RowDraft:
@@ -356,6 +356,8 @@ class TableParser:
             if len(paths) < width:
                 paths = paths + [""] * (width - len(paths))
             for row in data:
+                if not (row.scan or label_scan(row))[1]:
+                    continue   # no amount in the row (the scan was read when the pieces were split)
                 cells = row.texts
                 for first, t in enumerate(cells):   # the first amount (not a code)
                     if t and parse_amount(t) is not None and not (t.isdecimal() and (t.startswith("0") or len(t) > 6)) \
@@ -429,6 +431,8 @@ def complete_truncated_headers(tables: list[Table]) -> list[str]:
     for t in tables:
         fixes = {}
         for col in t.columns:
+            if "（" not in col and "(" not in col:
+                continue   # no opening parenthesis: nothing cut off inside one
             head, _, leaf = col.rpartition("/")
             if not _unbalanced(leaf):
                 continue

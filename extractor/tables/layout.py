@@ -81,6 +81,7 @@ def label_scan(row: GridRow) -> tuple[int, bool]:
 
 
 def _scan(texts: list[str]) -> tuple[int, bool]:
+    # right to left; once the label end is found and an amount seen, the cells further left change neither
     last = -1
     text_right = amount = False
     for j in range(len(texts) - 1, -1, -1):
@@ -90,11 +91,16 @@ def _scan(texts: list[str]) -> tuple[int, bool]:
         if parse_amount(t) is None:
             if last < 0:
                 last = j
+                if amount:
+                    break
             text_right = True
         else:
             amount = True
-            if last < 0 and _INTEGER.match(t) and (text_right or (t[0] == "0" and len(t) > 1)):
+            if last >= 0:
+                break
+            if (text_right or (t[0] == "0" and len(t) > 1)) and _INTEGER.match(t):
                 last = j
+                break
     return last + 1, amount
 
 
@@ -161,7 +167,7 @@ def header_key(rows: list[GridRow]) -> tuple[tuple[str, ...], ...]:
 
 
 def row_key(row: GridRow) -> tuple[str, ...]:
-    return tuple([norm_header(t) for t in row.texts if t])
+    return tuple(map(norm_header, filter(None, row.texts)))
 
 
 # ---- header -> column paths ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..models import TableKind, TableRow
 from .columns import FUNCTIONAL_KINDS, sangong_role
@@ -71,18 +72,23 @@ class RowState:
     label_col: int | None = None                                # the column the row label came from
 
 
+# kinds as module constants: reading a member off the enum class costs more than the whole test (per row)
+_MAYBE_FUNCTIONAL_KINDS = frozenset({TableKind.income, TableKind.generic})
+_ECONOMIC_KINDS = frozenset({TableKind.gp_basic, TableKind.economic})
+_PROJECTS = TableKind.projects
+
+
 def describe(kind: TableKind, tr, cells: list[str], cols: LabelColumns, state: RowState) -> int | None:
     """Fill code/label/category/unit fields of `tr` from its label cells (the texts of those left of the
     amounts); returns the column the label was read from. Cells are handled as (column, text) pairs."""
     state.label_col = None
     texts = [(j, c) for j, c in enumerate(cells) if c]
-    if kind in FUNCTIONAL_KINDS or (kind in (TableKind.income, TableKind.generic)
-                                    and cols.col_of(_FUNCTIONAL_COL) is not None):
+    if kind in FUNCTIONAL_KINDS or (kind in _MAYBE_FUNCTIONAL_KINDS and cols.col_of(_FUNCTIONAL_COL) is not None):
         # an income table (or an unrecognised one) keyed by 功能分类科目 codes reads its codes the same way
         _functional(tr, texts, cols, state)
-    elif kind in (TableKind.gp_basic, TableKind.economic):
+    elif kind in _ECONOMIC_KINDS:
         _economic(tr, texts, state)
-    elif kind == TableKind.projects:
+    elif kind == _PROJECTS:
         _project(tr, texts, cols, state)
     else:
         words = [(j, c) for j, c in texts if not is_code(c)]
@@ -162,6 +168,17 @@ def _econ_parts(cells) -> tuple[str, str]:
     return "".join([digits(c) for _, c in cells]), raw
 
 
+_WORD, _DEPT_CODE, _GOV_CODE = 0, 1, 2
+
+
+@lru_cache(maxsize=8192)
+def _econ_cell(text: str) -> int:
+    """What a label cell of an economic table is: a word, a code, or a 政府预算支出经济分类 (5xx) code."""
+    if not is_code(text):
+        return _WORD
+    return _GOV_CODE if _ECON_GOV.match(digits(text)) else _DEPT_CODE
+
+
 def _economic(tr: TableRow, texts, state: RowState) -> None:
     # 部门预算支出经济分类 codes are 3xx, 政府预算支出经济分类 codes 5xx: the first 5xx code starts the second half
     d_codes, d_words, g_codes, g_words = [], [], [], []   # (column, cell) in print order
@@ -170,8 +187,9 @@ def _economic(tr: TableRow, texts, state: RowState) -> None:
     for jc in texts:   # one pass: which half, then code or word
         c = jc[1]
         if not gov:
-            code = is_code(c)
-            if not (code and _ECON_GOV.match(digits(c))):
+            cls = _econ_cell(c)
+            if cls != _GOV_CODE:
+                code = cls == _DEPT_CODE
                 if len(c) == 1 and c.isdigit() and _THREE_DIGITS.fullmatch(prev):
                     # a 款 code printed without its leading zero ('301' | '2' | 津贴补贴, a spreadsheet
                     # dropping the 0) is read as 02 when it stands in its own cell right after a 3-digit 类
