@@ -58,7 +58,9 @@ _TOKEN = re.compile(r"(\d(?<![\d.]\d)(?:\d{0,2}(?:,\d{3})+(?:\.\d+)?|\d*(?:\.\d+
 _CN_TOKEN = re.compile(r"([零〇一二两三四五六七八九十百](?<!第[零〇一二两三四五六七八九十百])[零〇一二两三四五六七八九十百]*)(个)")
 _CN_CONTEXT = re.compile(r"内设|科室|处室|股室|二级|项目|机构")
 _TAIL = re.compile(r"[\u4e00-\u9fff（）()]{0,12}")
-_THRESHOLD = re.compile(r"^(?:以上|以下|以内|及以上)")
+_TAIL_STOP = re.compile(r"[和及与]")   # a count's noun ends before 和/及/与 (3个科室和2个…)
+_THRESHOLD_WORDS = ("以上", "以下", "以内", "及以上")   # after an amount: a threshold, not a fact
+_UNIT_CHARS = tuple("元%‰个辆台套人名")   # every unit _TOKEN reads holds one of them
 _UNIT_KIND = {"%": "pct", "‰": "pct", "个": "count", "辆": "vehicle", "人": "people", "名": "people"}
 _DUTIES = re.compile(r"主要职责|职能职责|主要职能")
 _SKIP_SECTION = re.compile(r"名词解释|^目\s*录$")
@@ -72,7 +74,11 @@ _FOLD = {ord(c): fold_width(c) for c in map(chr, range(0xFF00, 0xFFF0)) if fold_
 _KEPT_RUN = re.compile("[^" + re.escape("".join(sorted(_HSPACE))) + r"*]+")
 # Any character _FOLD changes: most sections have none, and then no line needs str.translate (a dict
 # lookup per character).
-_FOLDABLE = re.compile("[" + re.escape("".join(sorted(map(chr, _FOLD)))) + "]")
+_FOLD_CHARS = "".join(sorted(map(chr, _FOLD)))
+_FOLDABLE = re.compile("[" + re.escape(_FOLD_CHARS) + "]")
+# Characters the view drops (horizontal space, markdown '*'), and those a line's lead can open with.
+_DROPPED = "".join(sorted(_HSPACE)) + "*"
+_LEAD_OPENERS = set("#>-*+")
 
 
 @dataclass
@@ -85,40 +91,44 @@ class _View:
     starts: list[int]
     docs: list[int]
 
-    def offset(self, i: int) -> int:
-        """Document offset of s[i] (negative i counts from the end, as for a list)."""
-        if i < 0:
-            i += len(self.s)
-        k = bisect_right(self.starts, i) - 1
-        return self.docs[k] + (i - self.starts[k])
-
     def span(self, i: int, j: int) -> tuple[int, int]:
-        return self.offset(i), self.offset(j - 1) + 1
+        """Document span of s[i:j] (0 <= i < j): `offset(i), offset(j - 1) + 1` in one call."""
+        starts, docs = self.starts, self.docs
+        k = bisect_right(starts, i) - 1
+        j -= 1
+        m = bisect_right(starts, j) - 1
+        return docs[k] + (i - starts[k]), docs[m] + (j - starts[m]) + 1
 
 
-def normalise(text: str, start: int, end: int, heading_starts: set[int]) -> _View:
-    """View of text[start:end]: a line break is kept only after 。！？, around headings and before list items."""
+def normalise(text: str, start: int, end: int, heading_starts: set[int], foldable: bool = True) -> _View:
+    """View of text[start:end]: a line break is kept only after 。！？, around headings and before list items.
+    `foldable` False: the caller found no full-width digit or sign in that part of the text."""
     chars: list[str] = []
     starts: list[int] = []
     docs: list[int] = []
     size = 0   # len("".join(chars))
     prev_last, prev_heading, break_at = "", False, start
     pos = start
-    fold = _FOLDABLE.search(text, start, end) is not None
+    fold = foldable and _FOLDABLE.search(text, start, end) is not None
+    last = len(text) - 1
     for raw in text[start:end].split("\n"):
         line_start, pos = pos, pos + len(raw) + 1
-        lead = _LINE_LEAD.match(raw).end()
+        # _LINE_LEAD matches nothing unless the line opens with a space (re's \s is str.isspace) or a mark
+        lead = _LINE_LEAD.match(raw).end() if raw[:1] in _LEAD_OPENERS or raw[:1].isspace() else 0
         if lead == len(raw):
             continue   # an empty or blank line (half of them)
         folded = raw.translate(_FOLD) if fold else raw   # same length as raw: offsets stay valid
-        if _KEPT_RUN.fullmatch(folded, lead):
-            # the usual line: nothing dropped after its lead, one run
-            joined = folded[lead:]
-            runs = [(joined, line_start + lead)]
+        # dropped characters at either end (trailing spaces, a heading's **) do not split the line into runs
+        rest = folded[lead:].lstrip(_DROPPED)
+        body = rest.rstrip(_DROPPED)
+        if not body:
+            continue
+        if _KEPT_RUN.fullmatch(body):
+            # the usual line: nothing dropped inside, one run
+            joined = body
+            runs = [(body, line_start + len(raw) - len(rest))]
         else:
             runs = [(m.group(0), line_start + m.start()) for m in _KEPT_RUN.finditer(folded, lead)]
-            if not runs:
-                continue
             joined = "".join(r for r, _ in runs)
         heading = line_start in heading_starts
         if chars and (prev_heading or heading or prev_last in _HARD_END or _LIST_START.match(joined)):
@@ -132,11 +142,13 @@ def normalise(text: str, start: int, end: int, heading_starts: set[int]) -> _Vie
             docs.append(off)
             size += len(run)
         prev_last, prev_heading = joined[-1], heading
-        break_at = min(line_start + len(raw), len(text) - 1)
+        break_at = line_start + len(raw)
+        if break_at > last:
+            break_at = last
     return _View("".join(chars), starts, docs)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Tok:
     start: int
     end: int
@@ -148,27 +160,46 @@ class _Tok:
     tail: str
 
 
+def _mask(m: re.Match) -> str:
+    return "□" * len(m.group(0))
+
+
+def _mentions(text: str, words: tuple[str, ...]) -> bool:
+    for word in words:
+        if word in text:
+            return True
+    return False
+
+
 def _tokens(work: str) -> list[_Tok]:
     toks: list[_Tok] = []
-    for m in _TOKEN.finditer(work):
-        unit = m.group(2)
+    # every token ends with a unit, every Chinese count with 个: a section without them is not scanned
+    for m in _TOKEN.finditer(work) if _mentions(work, _UNIT_CHARS) else ():
+        number, unit = m.groups()
+        start, end = m.span()
         kind = _UNIT_KIND.get(unit, "equipment" if unit.startswith(("台", "套")) else "money")
-        toks.append(_make_tok(work, m, kind))
-    for m in _CN_TOKEN.finditer(work):
+        if kind == "count":
+            toks.append(_make_tok(work, m, kind))
+        else:   # no tail: the token ends after its unit (the number is group 1, from the match's start)
+            threshold = kind == "money" and work.startswith(_THRESHOLD_WORDS, end)
+            toks.append(_Tok(start, start + len(number), end, number, unit, kind, threshold, ""))
+    in_order = True   # finditer's tokens come in order: sorting is needed only when a Chinese count joins
+    for m in _CN_TOKEN.finditer(work) if "个" in work else ():
         tok = _make_tok(work, m, "count")
         left = work[max(0, m.start() - 8):m.start()]
         if _CN_CONTEXT.search(left + tok.tail) and not any(t.start < tok.end and tok.start < t.end for t in toks):
             toks.append(tok)
-    return sorted(toks, key=lambda t: t.start)
+            in_order = False
+    return toks if in_order else sorted(toks, key=lambda t: t.start)
 
 
 def _make_tok(work: str, m: re.Match, kind: str) -> _Tok:
     tail = ""
     tail_end = m.end()
     if kind == "count":
-        tail = re.split(r"[和及与]", _TAIL.match(work, m.end()).group(0))[0]
+        tail = _TAIL_STOP.split(_TAIL.match(work, m.end()).group(0), 1)[0]
         tail_end = m.end() + len(tail)
-    threshold = kind == "money" and bool(_THRESHOLD.match(work[m.end():m.end() + 3]))
+    threshold = kind == "money" and work.startswith(_THRESHOLD_WORDS, m.end())
     return _Tok(m.start(1), m.end(1), tail_end, m.group(1), m.group(2), kind, threshold, tail)
 
 
@@ -177,42 +208,55 @@ class _Section:
 
     def __init__(self, ref: SourceRef, view: _View, path: str, out: list[Fact]):
         self.ref, self.view, self.path, self.out = ref, view, path, out
-        self.work = _MASK.sub(lambda m: "□" * len(m.group(0)), view.s)
-        self.toks = _tokens(self.work)
+        # (A regex scan of the section costs far more than a substring test: a pattern is not run where a
+        # word that each of its matches holds is missing.)
+        w = self.work = _MASK.sub(_mask, view.s) if "(" in view.s or "（" in view.s else view.s
+        self.toks = _tokens(w)
         self.tok_starts = [t.start for t in self.toks]   # sorted: a sentence's tokens are found by bisection
         # Patterns without anchors or lookarounds find nothing in a sentence or clause of the section when
         # they find nothing in the whole section: then they are not run sentence by sentence.
-        self.none_rules = [(rx, name) for rx, name in R.NONE_RULES if rx.search(self.work)]
-        self.has_reason = R.REASON.search(self.work) is not None
-        self.has_cmp = R.CMP.search(self.work) is not None
-        self.has_flat = R.FLAT.search(self.work) is not None
-        self.has_functional = R.FUNCTIONAL_MARK.search(self.work) is not None
+        self.none_rules = [(rx, name) for rx, name, word in R.NONE_RULES if word in w and rx.search(w)]
+        self.has_reason = _mentions(w, R.REASON_WORDS) and R.REASON.search(w) is not None
+        # Where the clause-level marks (与上年相比, 持平, 主要用于) stand in the section. These patterns look
+        # nowhere outside their own match, so a search in a clause finds something only where a section-wide
+        # match overlaps the clause: clauses that overlap none (and no pending list) are not read at all.
+        cmp, flat, functional = ([m.span() for m in rx.finditer(w)] if present else []
+                                 for rx, present in ((R.CMP, R.may_compare(w)),
+                                                     (R.FLAT, _mentions(w, R.FLAT_WORDS)),
+                                                     (R.FUNCTIONAL_MARK, _mentions(w, R.FUNCTIONAL_WORDS))))
+        self.has_cmp, self.has_flat, self.has_functional = bool(cmp), bool(flat), bool(functional)
+        self.marks = cmp + flat + functional
         self.ctx = R.Context()
         self.current: R.Hit | None = None
         self.last_change: tuple[str, str] | None = None  # (reason name, qualifier)
         self.pending_list: str | None = None
-        # per sentence: its span, whether a 与上年相比 was seen, the last amount fact (for 占…%)
+        # per sentence: its span (and its document span, once asked for), whether a 与上年相比 was seen,
+        # the last amount fact (for 占…%)
         self.sent = (0, 0)
+        self.sent_doc: tuple[int, int] | None = None
         self.cmp_active = False
         self.last_fact: R.Hit | None = None
 
     # -- emitting -------------------------------------------------------------------------------------
-    def _locator(self, phrase: str) -> str:
-        return f"{self.path}/{phrase}" if self.path else phrase
-
     def _fact(self, name: str, qualifier: str, span: tuple[int, int], *, tok: _Tok | None = None,
               value: Decimal | None = None, text: str | None = None, phrase: str = "") -> None:
+        ref, path = self.ref, self.path
         amount = None
-        locator = self._locator(phrase or name)
+        locator = f"{path}/{phrase or name}" if path else phrase or name
         if tok is not None and value is not None:
             s, e = self.view.span(tok.start, tok.end)
-            amount = full_record(Amount, {"value": value, "unit": tok.unit, "raw": self.ref.text[s:e],
-                                         "prov": self.ref.span(s, e, locator)})
-        s, e = self.view.span(*span)
+            amount = full_record(Amount, {"value": value, "unit": tok.unit, "raw": ref.text[s:e],
+                                         "prov": ref.span(s, e, locator)})
+        if span is self.sent:   # most facts quote their sentence: its document span is looked up once
+            if self.sent_doc is None:
+                self.sent_doc = self.view.span(*span)
+            s, e = self.sent_doc
+        else:
+            s, e = self.view.span(*span)
         # typed values only: built without re-validation (same record as Fact(...) with these fields)
         self.out.append(new_record(Fact, {
             "name": name, "qualifier": qualifier, "amount": amount, "text": text,
-            "prov": self.ref.span(s, e, locator), "section": self.path, "method": "rules",
+            "prov": ref.span(s, e, locator), "section": path, "method": "rules",
         }, {"name", "qualifier", "amount", "text", "prov", "section"}))
 
     def _text_fact(self, name: str, qualifier: str, i: int, j: int) -> None:
@@ -235,6 +279,7 @@ class _Section:
     def _sentence(self, ss: int, se: int) -> None:
         w = self.work
         self.sent = (ss, se)
+        self.sent_doc = None
         self.cmp_active = False
         self.last_fact = None
         if self.pending_list:
@@ -285,6 +330,9 @@ class _Section:
             self._text_fact(target[0], target[1], m.end(), b)
 
     def _clauses(self, a: int, b: int, seps: list[re.Match] | None = None) -> None:
+        marks = self.marks
+        if not self.pending_list and not (marks and any(s < b and a < e for s, e in marks)):
+            return   # no clause of [a, b) holds a mark (see __init__): _clause would do nothing
         pos = a
         for m in _CLAUSE_SEP.finditer(self.work, a, b) if seps is None else seps:
             if m.start() > pos:
@@ -320,7 +368,9 @@ class _Section:
         if tok.threshold:
             return
         label = label.replace("□", "")
-        vm, cm = R.VERB_END.search(label), R.CMP.search(label)
+        # (a label VERB_END matches ends with the verb's last character, 了, or a final line break)
+        vm = R.VERB_END.search(label) if label[-1:] in R.VERB_LAST_CHARS else None
+        cm = R.CMP.search(label) if vm else None
         if vm and tok.kind in ("money", "pct") and (self.cmp_active or cm):
             self.cmp_active = True
             subject_text = label[:cm.start()] if cm and cm.start() < vm.start() else label[:vm.start()]
@@ -368,7 +418,8 @@ def _value(tok: _Tok) -> Decimal:
     return value if value is not None else Decimal(chinese_int(tok.number) or 0)
 
 
-def _duties(ref: SourceRef, text: str, sections: list[Section], end_offset: int, out: list[Fact]) -> None:
+def _duties(ref: SourceRef, text: str, sections: list[Section], end_offset: int, out: list[Fact],
+            foldable: bool) -> None:
     """The 主要职责 section (with its sub-items) as one text fact, line breaks removed."""
     for k, sec in enumerate(sections):
         if not _DUTIES.search(sec.title):
@@ -377,7 +428,7 @@ def _duties(ref: SourceRef, text: str, sections: list[Section], end_offset: int,
         body_start = text.find("\n", sec.char_start, stop)
         if body_start < 0:
             continue
-        view = normalise(text, body_start + 1, min(stop, end_offset), set())
+        view = normalise(text, body_start + 1, min(stop, end_offset), set(), foldable)
         s = view.s.strip("\n")
         if not s:
             continue
@@ -399,11 +450,13 @@ def extract_facts(ref: SourceRef, text: str, sections: list[Section], end_offset
     blocks = [(0, sections[0].char_start if sections else end_offset, "")]
     blocks += [(s.char_start, min(s.char_end + 1, end_offset), s.path) for s in sections
                if not _SKIP_SECTION.search(s.path)]
+    # Most documents print no full-width digit or sign: then no section is searched for one.
+    foldable = any(text.find(c, 0, end_offset) >= 0 for c in _FOLD_CHARS)
     for start, end, path in blocks:
-        view = normalise(text, start, end, heads)
+        view = normalise(text, start, end, heads, foldable)
         if view.s:
             _Section(ref, view, path, out).run()
-    _duties(ref, text, sections, end_offset, out)
+    _duties(ref, text, sections, end_offset, out, foldable)
     return _dedupe(out)
 
 

@@ -17,21 +17,44 @@ from functools import lru_cache
 _BT = r"(?:一般公共预算|政府性基金(?:预算)?|国有资本经营(?:预算)?)"
 
 # Year-over-year comparison: 与上年相比 / 比2023年 / 较上年度 / 同比.
-CMP = re.compile(r"(?:与|较|比|同)(?:上年度?|上一年度?|去年|\d{4}年度?)(?:年初预算|预算数?|同期)?(?:相比|比较|对比)?|同比")
+# (Written to open with a character class, so that a search skips to candidate positions instead of trying
+# a match at every character: it matches what (?:与|较|比|同)(?:上年…)…|同比 matches.)
+CMP = re.compile(r"[与较比同](?:(?:上年度?|上一年度?|去年|\d{4}年度?)(?:年初预算|预算数?|同期)?(?:相比|比较|对比)?|(?<=同)比)")
+
+
+def may_compare(text: str) -> bool:
+    """False when CMP cannot match in `text`: a substring test is much cheaper than a regex scan. A match
+    holds 上年, 上一年, 去年 or 同比, or else a digit right after 与/较/比/同 (与2023年相比)."""
+    if "上年" in text or "上一年" in text or "去年" in text or "同比" in text:
+        return True
+    for lead in "与较比同":
+        i = text.find(lead)
+        while i >= 0:
+            if text[i + 1:i + 2].isdecimal():   # re's \d is str.isdecimal
+                return True
+            i = text.find(lead, i + 1)
+    return False
+
+
 # A change verb right before the number: 增加96.55万元, 各增加…, 下降5%.
 VERB_END = re.compile(r"(增加|增长|上升|提高|减少|下降|降低|减|增)了?$")
+VERB_LAST_CHARS = set("加长升高少降低减增了\n")   # what a label VERB_END matches can end with
 NEGATIVE_VERBS = {"减少", "下降", "降低", "减"}
-FLAT = re.compile(r"持平|无变化|没有变化|保持不变|基本不变|相同|一致")
+FLAT_WORDS = ("持平", "无变化", "没有变化", "保持不变", "基本不变", "相同", "一致")
+FLAT = re.compile("|".join(FLAT_WORDS))
 SHARE = re.compile(r"占|比重|所占比例")
 # Reasons: 主要原因是… / 主要原因：… / 主要是由于…
 REASON = re.compile(r"主要原因(?:是|为|在于)?[：:]?|原因(?:是|为|在于)?[：:]?|主要(?:是由于|是因为|系)|系因")
+REASON_WORDS = ("原因", "主要是由于", "主要是因为", "主要系", "系因")   # every REASON match holds one of them
 # A reason ends at '；' when the next clause opens another comparison.
 REASON_STOP = re.compile(r"；(?=(?:与|较|比)(?:上年|上一年|去年|\d{4}年)|同比)")
 LIST_MARK = re.compile(r"(?:主要是|主要有|主要包括|包括|分别是|分别为)[：:]?")
 FUNCTIONAL_MARK = re.compile(r"主要用于|用于以下方面|按功能分类")
+FUNCTIONAL_WORDS = ("用于", "按功能分类")   # every FUNCTIONAL_MARK match holds one of them
+# (pattern, fact name, a word every match of the pattern holds)
 NONE_RULES = [
-    (re.compile(r"(?:无|没有|未设)(?:下设|下属|所属)?的?二级(?:机构|单位)"), "secondary_units"),
-    (re.compile(r"(?:无|没有)(?:负责管理的?)?专项转移支付项目"), "transfer_projects"),
+    (re.compile(r"(?:无|没有|未设)(?:下设|下属|所属)?的?二级(?:机构|单位)"), "secondary_units", "二级"),
+    (re.compile(r"(?:无|没有)(?:负责管理的?)?专项转移支付项目"), "transfer_projects", "专项转移支付项目"),
 ]
 
 _SANGONG_PARTS = [
@@ -67,6 +90,8 @@ _YEAR_PREFIX = re.compile(r"^.*\d{4}年度?(?:末|期末|底)?")
 _SECONDARY = re.compile(r"二级机构|二级单位|下属单位|所属单位|下属事业单位")
 _DIVISION_TAIL = re.compile(r"^(?:内设机构|内设科室|职能科室|职能处室|科室|处室|股室)")
 _EQUIPMENT = re.compile(r"([\u4e00-\u9fff]*设备)$")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_VEHICLES_TOTAL = re.compile(r"共|合计|总|实有|拥有")
 _STAFF = re.compile(r"编制|人员|人数|在职|退休|离休|实有|职工")
 
 # Names whose change phrases use the README's names; every other subject X gets X_change / X_change_pct.
@@ -182,7 +207,7 @@ def _money(label: str, ctx: Context, explicit_only: bool) -> list[Hit]:
     if explicit_only:
         return []
     name = clean_label(label)
-    if not name or not re.search(r"[\u4e00-\u9fff]", name):
+    if not name or not _HAN.search(name):
         return []
     if ctx.mode == "income":
         return [Hit("income_source", name)]
@@ -230,7 +255,7 @@ def _classify_in(label: str, kind: str, tail: str, ctx: Context, explicit_only: 
         return _count(label, tail)
     name = clean_label(label)
     if kind == "vehicle":
-        if "车辆" in name and (re.search(r"共|合计|总|实有|拥有", name) or name.endswith("车辆")):
+        if "车辆" in name and (_VEHICLES_TOTAL.search(name) or name.endswith("车辆")):
             return [Hit("vehicles_total")]
         return [Hit("vehicles", name)] if name else []
     if kind == "equipment":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -44,13 +45,17 @@ _PROJECT_CODE_LABEL = re.compile(r"^项目(编码|代码)[：:]?$")
 _NAMEISH = re.compile(r"(率|度|数|量|性|时间|时限|成本|费用?|经费|资金|情况|人次|次数|指标)$")
 
 
-_WS = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
 
 
 @lru_cache(maxsize=16384)
 def _norm(text: str) -> str:
-    return _WS.sub("", text).replace("**", "")
+    return "".join(text.split()).replace("**", "")   # str.split() splits at re's \s: _WS.sub("", text)
+
+
+def _norm_joined(texts: list[str]) -> str:
+    """The row's texts joined, spaces and '**' removed (not cached: rows rarely repeat)."""
+    return "".join("".join(texts).split()).replace("**", "")
 
 
 @lru_cache(maxsize=16384)
@@ -88,7 +93,10 @@ def pair_cells(cells: list[tuple[int, GridCell]]) -> list[tuple[int, GridCell, G
 def pair_texts(cells: list[tuple[int, str]]) -> list[tuple[int, str, str | None, int]]:
     """`pair_cells` of (column, text) cells: (column, name, value, value's column) with value None (and
     its column -1) for a name printed without its value (texts only: no cell object is built)."""
-    paired = _paired([idx for idx, _ in cells], [t for _, t in cells])
+    if not cells:
+        return []
+    cols, texts = zip(*cells, strict=True)   # (column, text) pairs: two columns of equal length
+    paired = _paired(cols, texts)
     out: list[tuple[int, str, str | None, int]] = []
     i, n = 0, len(cells)
     while i < n:
@@ -103,7 +111,7 @@ def pair_texts(cells: list[tuple[int, str]]) -> list[tuple[int, str, str | None,
     return out
 
 
-def _paired(cols: list[int], texts: list[str]) -> list[bool]:
+def _paired(cols: Sequence[int], texts: Sequence[str]) -> list[bool]:
     """For each cell of the run (its column and text), whether the best split pairs it with the next."""
     n = len(cols)
     # score[i]: best score of cells[i:]; paired[i]: whether that split pairs cells[i] with cells[i + 1]
@@ -143,8 +151,21 @@ class _Record:
     col: int
 
 
+# Every header test below needs one of these words in a cell (its spaces and '**' removed), so a line whose
+# text holds none of them (spaces and every '*' removed) is a data line: most are told so without the tests.
+_HEADER_WORDS = ("指标", "标值", "（项目编码）", "（项目名称）", "项目金额", "绩效目标")
+
+
 def _is_header_row(row: GridRow) -> bool:
-    return _is_header_texts(tuple([t for t in row.texts if t]))
+    texts = row.texts
+    raw = "".join(texts)
+    if "标" not in raw and "项" not in raw:   # each of the words holds 标 or 项 (spaces apart or not)
+        return False
+    joined = "".join(raw.split()).replace("*", "")   # spaces (re's \s is what str.split() splits at) and '*'
+    for word in _HEADER_WORDS:
+        if word in joined:
+            return _is_header_texts(tuple([t for t in texts if t]))
+    return False
 
 
 @lru_cache(maxsize=8192)
@@ -173,7 +194,7 @@ def _header_layout(rows: list[GridRow]) -> tuple[str, int] | None:
     for i, row in enumerate(rows):
         # a row naming indicator columns says 指标 (every name and group header does): the usual data row
         # is passed over on its joined text
-        if "指标" not in _WS.sub("", "".join(row.texts)).replace("**", ""):
+        if "指标" not in _norm_joined(row.texts):
             continue
         texts = [_norm(t) for t in row.texts]
         names = len(_name_columns(texts))
@@ -350,7 +371,8 @@ class _Wide:
             return 0
         if self.name_cols[k] != col:
             k += 1      # a pair starting on a value column lost a cell to its left: it belongs to the next group
-        return min(k, len(self.name_cols) - 1)
+        last = len(self.name_cols) - 1
+        return k if k < last else last
 
     def _start_project(self, entity: list[str]) -> None:
         code = next((t for t in entity if _CODE.match(t)), "")
@@ -391,7 +413,9 @@ class _Wide:
         for idx, name, value, v_col in pairs:
             if value is None:
                 continue
-            k = max(self._group_of(idx), last_group + 1)
+            k = self._group_of(idx)
+            if k <= last_group:
+                k = last_group + 1
             if k >= len(self.name_cols):
                 k = len(self.name_cols) - 1
             if proj.counts.get(k, 0) < proj.rows:      # would leave a hole in its column
