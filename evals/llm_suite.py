@@ -34,7 +34,6 @@ from typing import Any
 
 from extractor.llm import apply_llm
 from extractor.llm.binding import compatible, norm_label, same_qualifier
-from extractor.llm.reconcile import method_of
 from extractor.llm.selection import Chunk, select_chunks
 from extractor.load import load_document
 from extractor.models import BudgetDocument, TableKind
@@ -245,8 +244,8 @@ def _nq(s: str) -> str:
 
 
 def score(doc: BudgetDocument, doc_text: str, items: list[Item], tally: Tally, where: str) -> None:
-    llm_facts = [f for f in doc.facts if method_of(f) != "rules"]
-    llm_cells = [(t, r, c) for t, r, c in doc.amounts() if method_of(c) != "rules"]
+    llm_facts = [f for f in doc.facts if f.method != "rules"]
+    llm_cells = [(t, r, c) for t, r, c in doc.amounts() if c.method != "rules"]
     correct_triples = {(it.payload["label"], c["column"], Decimal(c["value"]))
                        for it in items if it.correct and it.kind == "rows" for c in it.payload["cells"]}
     correct_quotes = {_nq(it.payload["quote"]) for it in items if it.correct and it.kind == "rows"}

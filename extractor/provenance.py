@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_right
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -37,7 +37,7 @@ def full_record(cls: type, fields: dict[str, Any]) -> Any:
     the fields): pydantic only ever adds the name of an assigned field to it, which it already holds."""
     shared = _ALL_FIELDS.get(cls)
     if shared is None:
-        shared = _ALL_FIELDS[cls] = set(cls.model_fields)  # type: ignore[attr-defined]
+        shared = all_fields(cls)
     obj = _new(cls)
     _set_dict(obj, fields)
     _set_fields_set(obj, shared)
@@ -46,33 +46,56 @@ def full_record(cls: type, fields: dict[str, Any]) -> Any:
     return obj
 
 
-def amount_cell(cell_cls: type, amount_cls: type, column: str, role: str, value: Any, unit: str, raw: str,
-                prov: dict[str, Any]) -> Any:
-    """`new_record(cell_cls, {column, role, amount, method='rules'})` of `full_record(amount_cls, {value, unit, raw, prov})` of
-    `full_record(Provenance, prov)`, in one call: the table parser builds these three for every amount."""
-    shared = _ALL_FIELDS.get(Provenance)
+def all_fields(cls: type) -> set[str]:
+    """The fields-set shared by the records of `cls` that hold every field (see `full_record`)."""
+    shared = _ALL_FIELDS.get(cls)
     if shared is None:
-        shared = _ALL_FIELDS[Provenance] = set(Provenance.model_fields)
-    p = _new(Provenance)
-    _set_dict(p, prov)
-    _set_fields_set(p, shared)
-    _set_extra(p, None)
-    _set_private(p, None)
-    shared = _ALL_FIELDS.get(amount_cls)
-    if shared is None:
-        shared = _ALL_FIELDS[amount_cls] = set(amount_cls.model_fields)  # type: ignore[attr-defined]
-    a = _new(amount_cls)
-    _set_dict(a, {"value": value, "unit": unit, "raw": raw, "prov": p})
-    _set_fields_set(a, shared)
-    _set_extra(a, None)
-    _set_private(a, None)
-    c = _new(cell_cls)
-    # `method` holds its default (the record must hold every field) but stays out of the fields-set
-    _set_dict(c, {"column": column, "role": role, "amount": a, "method": "rules"})
-    _set_fields_set(c, {"column", "role", "amount"})
-    _set_extra(c, None)
-    _set_private(c, None)
-    return c
+        shared = _ALL_FIELDS[cls] = set(cls.model_fields)  # type: ignore[attr-defined]
+    return shared
+
+
+def record_maker(cls: type):
+    """`lambda fields: full_record(cls, fields)` with the class's shared fields-set looked up once (for the
+    records built by the thousand)."""
+    shared = all_fields(cls)
+
+    def make(fields: dict[str, Any]) -> Any:
+        obj = _new(cls)
+        _set_dict(obj, fields)
+        _set_fields_set(obj, shared)
+        _set_extra(obj, None)
+        _set_private(obj, None)
+        return obj
+
+    return make
+
+
+def amount_cell_maker(cell_cls: type, amount_cls: type):
+    """A function `(column, role, value, unit, raw, prov) -> cell` building, in one call, the three records
+    the table parser makes for every amount: `full_record(cell_cls, {column, role, amount, method='rules'})`
+    of `full_record(amount_cls, {value, unit, raw, prov})` of `full_record(Provenance, prov)`. Each record
+    holds every field of its class, so it takes the class's shared all-fields set (looked up once here)."""
+    prov_fields, amount_fields, cell_fields = all_fields(Provenance), all_fields(amount_cls), all_fields(cell_cls)
+
+    def amount_cell(column: str, role: str, value: Any, unit: str, raw: str, prov: dict[str, Any]) -> Any:
+        p = _new(Provenance)
+        _set_dict(p, prov)
+        _set_fields_set(p, prov_fields)
+        _set_extra(p, None)
+        _set_private(p, None)
+        a = _new(amount_cls)
+        _set_dict(a, {"value": value, "unit": unit, "raw": raw, "prov": p})
+        _set_fields_set(a, amount_fields)
+        _set_extra(a, None)
+        _set_private(a, None)
+        c = _new(cell_cls)
+        _set_dict(c, {"column": column, "role": role, "amount": a, "method": "rules"})
+        _set_fields_set(c, cell_fields)
+        _set_extra(c, None)
+        _set_private(c, None)
+        return c
+
+    return amount_cell
 
 
 class Record(BaseModel):
@@ -115,6 +138,9 @@ class Provenance(Record):
         return text[self.char_start:self.char_end] == self.quote
 
 
+_provenance = record_maker(Provenance)
+
+
 class SourceRef:
     """Builds provenance for one document; keeps doc_id/source/page lookup in one place."""
 
@@ -127,10 +153,10 @@ class SourceRef:
     def page_of(self, offset: int) -> int | None:
         if not self.page_starts:
             return None
-        return bisect.bisect_right(self.page_starts, offset)
+        return bisect_right(self.page_starts, offset)
 
     def span(self, start: int, end: int, locator: str) -> Provenance:
-        return full_record(Provenance, {
+        return _provenance({
             "doc_id": self.doc_id, "source": self.source, "locator": locator, "char_start": start, "char_end": end,
-            "quote": self.text[start:end], "page": bisect.bisect_right(self.page_starts, start) if self.page_starts else None,
+            "quote": self.text[start:end], "page": bisect_right(self.page_starts, start) if self.page_starts else None,
         })

@@ -18,7 +18,7 @@ from evals.scripted_server import FakeOpenAI, Reply, chat_reply
 from extractor.llm import apply_llm
 from extractor.llm.contract import Usage
 from extractor.llm.grounding import Grounded, NormIndex, ground_fact
-from extractor.llm.reconcile import Reconciler, method_of
+from extractor.llm.reconcile import Reconciler
 from extractor.llm.schema import LLMFact
 from extractor.llm.selection import Chunk, Excerpt, select_chunks
 from extractor.load import load_document
@@ -133,7 +133,7 @@ def llm_for(server, tmp_path, **kw) -> ProviderLLM:
 
 
 def llm_facts(doc) -> list[Fact]:
-    return [f for f in doc.facts if method_of(f) != "rules"]
+    return [f for f in doc.facts if f.method != "rules"]
 
 
 def rules_view(doc) -> dict:
@@ -247,7 +247,7 @@ def test_invented_values_are_rejected(server, tmp_path, loaded, reply_text):
     server.set_default(router(reply_text, reply_text))
     out = apply_llm(doc, data.text, llm_for(server, tmp_path))
     assert llm_facts(out) == []
-    assert [c for _, _, c in out.amounts() if method_of(c) != "rules"] == []
+    assert [c for _, _, c in out.amounts() if c.method != "rules"] == []
     rejected = [f for f in out.findings if f.rule == "llm_ungrounded"]
     assert rejected and all(f.severity == "malformed" for f in rejected)
     assert out.llm_usage.accepted == 0 and out.llm_usage.rejected >= 1
@@ -505,7 +505,7 @@ def test_llm_values_go_through_the_numeric_checks(server, tmp_path, loaded, monk
     seen: list[list[str]] = []
 
     def fake_checks(d, t):
-        llm = [f.amount for f in d.facts if f.amount is not None and method_of(f) != "rules"]
+        llm = [f.amount for f in d.facts if f.amount is not None and f.method != "rules"]
         seen.append([a.raw for a in llm])
         return [Finding(rule="narrative.table", severity="mismatch", message="培训次数与表不符", values=llm)] if llm else []
 

@@ -38,11 +38,6 @@ def finding(rule: str, severity: str, message: str, values: list[Amount] | None 
                    actual=actual, difference=diff)
 
 
-def method_of(record: Cell | Fact) -> str:
-    # Records built on the tables' fast path (provenance.amount_cell) skip defaults: no `method` means rules.
-    return record.__dict__.get("method", "rules")
-
-
 def _span(a: Amount) -> tuple[int, int]:
     return a.prov.char_start, a.prov.char_end
 
@@ -89,7 +84,7 @@ class Reconciler:
         new = Fact(name=item.name, qualifier=item.qualifier, amount=amount, section=g.section,
                    prov=self.ref.span(*g.quote_span, locator), method=self.method)
         label = f"{item.name}{f'（{item.qualifier}）' if item.qualifier else ''}"
-        rule_facts = [f for f in self.doc.facts if f.amount is not None and method_of(f) == "rules"]
+        rule_facts = [f for f in self.doc.facts if f.amount is not None and f.method == "rules"]
         # every fact already on this number (an LLM one too: the model may repeat an item across chunks)
         at_span = [f for f in self.doc.facts if f.amount is not None and _overlaps(_span(f.amount), (ns, ne))]
         if at_span:
@@ -98,7 +93,7 @@ class Reconciler:
                 self.taken.add((ns, ne))
                 return
             r = at_span[0]
-            who = "规则" if method_of(r) == "rules" else "另一 LLM 项"
+            who = "规则" if r.method == "rules" else "另一 LLM 项"
             self._disagree(f"LLM 把“{r.amount.raw}”读作 {label}，{who}读作 {r.name}"
                            f"{f'（{r.qualifier}）' if r.qualifier else ''}；保留{who}的结果", [r.amount, amount])
             return
@@ -147,7 +142,7 @@ class Reconciler:
     def text_fact(self, item: LLMText, candidates: list[Grounded]) -> None:
         for f in self.doc.facts:
             if f.amount is None and compatible(f.name, item.name) and same_qualifier(f.qualifier, item.qualifier) \
-                    and method_of(f) == "rules":
+                    and f.method == "rules":
                 self.out.agreed += 1
                 return
         g = self._pick(candidates)
@@ -163,7 +158,7 @@ class Reconciler:
         table = self.doc.tables[chunk.table_index] if chunk.table_index is not None else self._table_for(item, g)
         qs, qe = g.quote_span
         rule_cells = {(c.amount.prov.char_start, c.amount.prov.char_end): c
-                      for r in table.rows for c in r.cells if method_of(c) == "rules"}
+                      for r in table.rows for c in r.cells if c.method == "rules"}
         known = {norm_label(p) for p in table.columns} | {norm_label(p.rsplit("/", 1)[-1]) for p in table.columns}
         target: TableRow | None = None
         for gc in cells:

@@ -17,7 +17,7 @@ from functools import lru_cache
 from ..grid import GridRow
 from ..models import Amount, Cell, Table, TableKind, TableRow
 from ..numbers import parse_amount
-from ..provenance import Provenance, SourceRef, amount_cell, full_record
+from ..provenance import Provenance, SourceRef, amount_cell_maker, record_maker
 from ..segment import TableBlock
 from .columns import FUNCTIONAL_KINDS, common_caption, functional_columns, name_role, role_of
 from .layout import (
@@ -44,6 +44,8 @@ from .sidebyside import split_side_by_side
 from .templates import refine_table
 from .twosided import parse_two_sided
 
+# the Cell, Amount and Provenance records of one amount (`Cell` holds method='rules' like every table cell)
+amount_cell = amount_cell_maker(Cell, Amount)
 TWO_SIDED = {TableKind.summary, TableKind.fiscal_summary}
 PERFORMANCE = {TableKind.dept_performance, TableKind.project_performance}
 _CONTINUED = re.compile(r"[（(]?续表?[)）]?$")
@@ -115,6 +117,7 @@ def merge_page_splits(blocks: list[TableBlock], splits: dict[int, tuple[list[Gri
 
 
 # every field of a `TableRow`, in its order, with its default (`cells` is always set: a list of its own)
+_table_row = record_maker(TableRow)
 _ROW_DEFAULTS = {"label": "", "code": "", "code_raw": "", "code_kind": "", "gov_code": "", "gov_label": "", "side": "",
                  "category": "", "unit_name": "", "is_total": False, "label_prov": None, "cells": None}
 
@@ -132,7 +135,7 @@ class RowDraft:
 
     def build(self) -> TableRow:
         # the defaults' order is the field order; the draft's own values replace them in place
-        return full_record(TableRow, {**_ROW_DEFAULTS, **self.__dict__})
+        return _table_row({**_ROW_DEFAULTS, **self.__dict__})
 
 
 def new_row(ref: SourceRef, label: str = "", cell: tuple[int, int] | None = None, side: str = "") -> RowDraft:
@@ -231,7 +234,7 @@ class TableParser:
         if value is None:
             return None
         ref, (start, end) = self.ref, span
-        return amount_cell(Cell, Amount, path, role, value, self.unit, text, {
+        return amount_cell(path, role, value, self.unit, text, {
             "doc_id": ref.doc_id, "source": ref.source, "locator": f"{self.block.title} / {label or '(无标签)'} / {path}",
             "char_start": start, "char_end": end, "quote": ref.text[start:end],
             "page": bisect_right(ref.page_starts, start) if ref.page_starts else None})
@@ -318,7 +321,7 @@ class TableParser:
                     else:
                         path = f"列{k + 1}"
                         role = row_role or role_of(kind, path, lay.caption)
-                    append(amount_cell(Cell, Amount, path, role, parse_amount(t), unit, t, {
+                    append(amount_cell(path, role, parse_amount(t), unit, t, {
                         "doc_id": doc_id, "source": source, "locator": locator + path, "char_start": s,
                         "char_end": e, "quote": text[s:e], "page": bisect_right(page_starts, s) if page_starts else None}))
             rows.append(tr)

@@ -16,12 +16,23 @@ _SPACE = re.compile(r"\s")
 _ECON_DEPT = re.compile(r"^3\d{2}(?:\d{2})?$")
 _ECON_GOV = re.compile(r"^5\d{2}(?:\d{2})?$")
 _THREE_DIGITS = re.compile(r"\d{3}")
-# `LabelColumns.col_of` queries: (words, excluded words) of a label column's header name
-_FUNCTIONAL_COL = (("功能分类", "功能科目"), ())
+
+
+class _ColumnQuery:
+    """A `LabelColumns.col_of` question: a label column whose header name holds one of `words` and none of
+    `without`. Hashed by identity (the queries are module constants), so an answer is found again cheaply."""
+
+    __slots__ = ("words", "without")
+
+    def __init__(self, words: tuple[str, ...], without: tuple[str, ...] = ()):
+        self.words, self.without = words, without
+
+
+_FUNCTIONAL_COL = _ColumnQuery(("功能分类", "功能科目"))
 # 功能科目代码 / 科目编码 name the classification code column, not a unit code column
-_UNIT_CODE_COL = (("单位代码", "单位编码", "部门代码", "单位代 码", "代码"), ("科目", "功能", "经济"))
-_CATEGORY_COL = (("类型",), ())
-_PROJECT_UNIT_COL = (("项目单位", "单位名称"), ("项目名称",))
+_UNIT_CODE_COL = _ColumnQuery(("单位代码", "单位编码", "部门代码", "单位代 码", "代码"), ("科目", "功能", "经济"))
+_CATEGORY_COL = _ColumnQuery(("类型",))
+_PROJECT_UNIT_COL = _ColumnQuery(("项目单位", "单位名称"), ("项目名称",))
 _CATEGORY = re.compile(r"类$|^(?:其他运转类|特定目标类|运转类|专项业务类|公用经费类|人员类)")
 
 
@@ -36,15 +47,15 @@ class LabelColumns:
 
     names: dict[int, str] = field(default_factory=dict)
     # col_of answers, asked again for every row (names are complete once label_columns returns)
-    found: dict[tuple, int | None] = field(default_factory=dict, repr=False, compare=False)
+    found: dict[_ColumnQuery, int | None] = field(default_factory=dict, repr=False, compare=False)
 
-    def col_of(self, query: tuple[tuple[str, ...], tuple[str, ...]]) -> int | None:
+    def col_of(self, query: _ColumnQuery) -> int | None:
         """The first column whose name holds one of `query`'s words and none of its excluded words
         (`query` is a module constant: it is asked for every row)."""
         found = self.found
         if query in found:
             return found[query]
-        words, without = query
+        words, without = query.words, query.without
         col = found[query] = next((j for j, name in sorted(self.names.items())
                                    if any(w in name for w in words) and not any(x in name for x in without)), None)
         return col
@@ -80,17 +91,19 @@ _PROJECTS = TableKind.projects
 
 def describe(kind: TableKind, tr, cells: list[str], cols: LabelColumns, state: RowState) -> int | None:
     """Fill code/label/category/unit fields of `tr` from its label cells (the texts of those left of the
-    amounts); returns the column the label was read from. Cells are handled as (column, text) pairs."""
+    amounts); returns the column the label was read from. Cells are handled as (column, text) pairs.
+    The functional and economic readings of a row's cells that the rows above cannot change are cached by
+    the cells' texts (classification rows print the same cells in table after table)."""
     state.label_col = None
-    texts = [(j, c) for j, c in enumerate(cells) if c]
     if kind in FUNCTIONAL_KINDS or (kind in _MAYBE_FUNCTIONAL_KINDS and cols.col_of(_FUNCTIONAL_COL) is not None):
         # an income table (or an unrecognised one) keyed by 功能分类科目 codes reads its codes the same way
-        _functional(tr, texts, cols, state)
+        _functional(tr, tuple(cells), cols, state)
     elif kind in _ECONOMIC_KINDS:
-        _economic(tr, texts, state)
+        _economic(tr, tuple(cells), state)
     elif kind == _PROJECTS:
-        _project(tr, texts, cols, state)
+        _project(tr, [(j, c) for j, c in enumerate(cells) if c], cols, state)
     else:
+        texts = [(j, c) for j, c in enumerate(cells) if c]
         words = [(j, c) for j, c in texts if not is_code(c)]
         codes = [(j, c) for j, c in texts if is_code(c)]
         if words:
@@ -117,23 +130,35 @@ def _is_unit_code(text: str, j: int, unit_col: int | None) -> bool:
     return (unit_col is not None and j == unit_col) or (text.startswith("0") and len(d) >= 3) or len(d) in (6, 9)
 
 
-def _functional(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> None:
-    unit_col = cols.col_of(_UNIT_CODE_COL)
+@lru_cache(maxsize=4096)
+def _functional_cells(cells: tuple[str, ...], unit_col: int | None) -> tuple:
+    """What a functional table's label cells say by themselves: (label cell as (column, label) or None,
+    unit code as (code, raw) or None, the code parts printed before the first word as (column, digits),
+    their raw text)."""
     # one pass: the words, and the codes printed before the first word (unit codes and code parts)
     words: list[tuple[int, str]] = []
     unit: list[tuple[int, str]] = []
     parts: list[tuple[int, str]] = []
-    for jc in texts:
+    for jc in enumerate(cells):
         c = jc[1]
+        if not c:
+            continue
         if not is_code(c):
             words.append(jc)
         elif not words:
             (unit if _is_unit_code(c, jc[0], unit_col) else parts).append(jc)
-    if words:
-        _set_label(tr, words[0], state)
+    label = (words[0][0], clean_label(words[0][1])) if words else None
+    unit_code = (digits(unit[0][1]), unit[0][1]) if unit else None
+    return label, unit_code, tuple((j, digits(c)) for j, c in parts), " ".join([c for _, c in parts])
+
+
+def _functional(tr: TableRow, cells: tuple[str, ...], cols: LabelColumns, state: RowState) -> None:
+    label, unit, parts, raw = _functional_cells(cells, cols.col_of(_UNIT_CODE_COL))
+    if label is not None:
+        state.label_col, tr.label = label
     if parts:
         first = parts[0][0]
-        joined = "".join([digits(c) for _, c in parts])
+        joined = "".join([d for _, d in parts])
         if len(parts) == 1 and len(joined) in (3, 5, 7):
             code = joined
         else:
@@ -145,17 +170,17 @@ def _functional(tr: TableRow, texts, cols: LabelColumns, state: RowState) -> Non
         if len(joined) == 2 and len(parts) == 1 and state.functional:
             code = (state.functional[:5] if len(state.functional) >= 5 else state.functional) + joined
         if len(code) in (3, 5, 7):
-            tr.code, tr.code_raw, tr.code_kind = code, " ".join([c for _, c in parts]), "functional"
+            tr.code, tr.code_raw, tr.code_kind = code, raw, "functional"
             state.functional = code
             code_cols, part_cols = state.code_cols, {jj for jj, _ in parts}
-            for j, c in parts:
-                code_cols[j] = digits(c)
+            for j, d in parts:
+                code_cols[j] = d
                 for k in list(code_cols):
                     if k > j and k not in part_cols:
                         del code_cols[k]
             return
-    if unit:
-        tr.code, tr.code_raw, tr.code_kind = digits(unit[0][1]), unit[0][1], "unit"
+    if unit is not None:
+        (tr.code, tr.code_raw), tr.code_kind = unit, "unit"
         state.code_cols.clear()
         state.functional = ""
 
@@ -179,13 +204,19 @@ def _econ_cell(text: str) -> int:
     return _GOV_CODE if _ECON_GOV.match(digits(text)) else _DEPT_CODE
 
 
-def _economic(tr: TableRow, texts, state: RowState) -> None:
+@lru_cache(maxsize=4096)
+def _economic_cells(cells: tuple[str, ...]) -> tuple:
+    """What an economic table's label cells say by themselves: (label cell as (column, label) or None, the
+    部门 code and its raw text, whether that code is a unit code, gov_code, gov_label, whether only the
+    government half is printed, the (column, label) a row with only a government word takes or None)."""
     # 部门预算支出经济分类 codes are 3xx, 政府预算支出经济分类 codes 5xx: the first 5xx code starts the second half
     d_codes, d_words, g_codes, g_words = [], [], [], []   # (column, cell) in print order
     gov = False
     prev = ""   # the text of the 部门 cell before
-    for jc in texts:   # one pass: which half, then code or word
+    for jc in enumerate(cells):   # one pass: which half, then code or word
         c = jc[1]
+        if not c:
+            continue
         if not gov:
             cls = _econ_cell(c)
             if cls != _GOV_CODE:
@@ -200,14 +231,19 @@ def _economic(tr: TableRow, texts, state: RowState) -> None:
                 continue
             gov = True
         (g_codes if is_code(c) else g_words).append(jc)
-    if g_codes:
-        tr.gov_code = _econ_parts(g_codes)[0]
-    if g_words:
-        tr.gov_label = clean_label(g_words[0][1])
     code, raw = _econ_parts(d_codes)
-    if d_words:
-        _set_label(tr, d_words[0], state)
-    if len(code) >= 3 and (code.startswith("0") or len(code) in (6, 9) or not code.startswith(("3", "5"))):
+    is_unit = len(code) >= 3 and (code.startswith("0") or len(code) in (6, 9) or not code.startswith(("3", "5")))
+    label = (d_words[0][0], clean_label(d_words[0][1])) if d_words else None
+    gov_word = (g_words[0][0], clean_label(g_words[0][1])) if not d_words and g_words and not g_codes else None
+    return (label, code, raw, is_unit, _econ_parts(g_codes)[0] if g_codes else "",
+            clean_label(g_words[0][1]) if g_words else "", not d_codes and not d_words and gov, gov_word)
+
+
+def _economic(tr: TableRow, cells: tuple[str, ...], state: RowState) -> None:
+    label, code, raw, is_unit, tr.gov_code, tr.gov_label, gov_only, gov_word = _economic_cells(cells)
+    if label is not None:
+        state.label_col, tr.label = label
+    if is_unit:
         tr.code, tr.code_raw, tr.code_kind = code, raw, "unit"
         return
     if len(code) == 2 and state.econ_class:
@@ -220,12 +256,12 @@ def _economic(tr: TableRow, texts, state: RowState) -> None:
             state.econ_class = code[:3]
         state.econ = (code, tr.label)
         return
-    if not d_codes and not d_words and gov and state.econ and not is_total_label(tr.gov_label):
+    if gov_only and state.econ and not is_total_label(tr.gov_label):
         # only the government class is printed: the 部门 class spans from the row above (merged cell)
         tr.code, tr.label = state.econ
         tr.code_kind = "economic"
-    elif not d_words and g_words and not g_codes:
-        _set_label(tr, g_words[0], state)   # e.g. '合计' printed in the second name column
+    elif gov_word is not None:
+        state.label_col, tr.label = gov_word   # e.g. '合计' printed in the second name column
         tr.gov_label = ""
 
 

@@ -86,9 +86,15 @@ def _column_pair(kind: TableKind, column: str) -> tuple[str, bool] | None:
     return _pair_role(kind, _parts(column))
 
 
+@lru_cache(maxsize=1024)
+def _has_pairs(columns: tuple[str, ...]) -> bool:
+    """Whether the columns print both 预算数 and 决算数 leaves (by the column paths: tables repeat them)."""
+    leaves = {(parts[-1] if parts else "") for parts in map(_parts, columns)}
+    return any(_BUDGET.match(x) for x in leaves) and any(_ACTUAL.match(x) for x in leaves)
+
+
 def _refine_pairs(table: Table) -> None:
-    leaves = {(parts[-1] if parts else "") for parts in map(_parts, table.columns)}
-    if not (any(_BUDGET.match(x) for x in leaves) and any(_ACTUAL.match(x) for x in leaves)):
+    if not _has_pairs(tuple(table.columns)):
         return
     for row in table.rows:
         for cell in row.cells:
@@ -123,6 +129,7 @@ _THIS_YEAR_TOTAL = re.compile(r"本年(?:收入|支出)合计")
 _CARRYFORWARD = re.compile(r"结转下年|年末结转|结余分配")
 
 
+@lru_cache(maxsize=4096)
 def _name_role(column: str, two_sided: bool, sangong: bool) -> str | None:
     """The role a column's name gives its cells, or None to keep the assigned one."""
     col = column.replace(" ", "")
@@ -137,12 +144,17 @@ def _name_role(column: str, two_sided: bool, sangong: bool) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
+def _names_a_role(columns: tuple[str, ...], two_sided: bool, sangong: bool) -> bool:
+    return any(_name_role(col, two_sided, sangong) is not None for col in columns)
+
+
 def _refine_names(table: Table) -> None:
     two_sided = table.kind in (TableKind.summary, TableKind.fiscal_summary)
     sangong = table.kind == TableKind.sangong
     # every cell's column is one of the table's columns or a bare 列N (which names no role): when no
     # column names a role, there is no cell to visit
-    if not any(_name_role(col, two_sided, sangong) is not None for col in table.columns):
+    if not _names_a_role(tuple(table.columns), two_sided, sangong):
         return
     decided: dict[str, str | None] = {}   # per column: a table has few columns and many cells
     for row in table.rows:

@@ -47,6 +47,15 @@ class _Sides:
         self.caption = common_caption(self.right_paths)
 
 
+def _span(row: GridRow, j: int) -> tuple[int, int]:
+    """`row.spans()[j]` without building the list: a row gives only a few of its cells a value."""
+    if row.parts is None:
+        cell = row.cells[j]
+        return cell.start, cell.end
+    start = row.offset(j)
+    return start, start + len(row.texts[j])
+
+
 @lru_cache(maxsize=1024)
 def _sides_of(texts: tuple[tuple[str, ...], ...]) -> _Sides:
     """`_Sides` of a header given by its cell texts (all it reads; the header repeats on every page).
@@ -87,9 +96,8 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
             shifts[r] = gap_shift(present, n, r - sides.right_label)
         parent = ""
         for row, r in zip(data, found, strict=True):
-            # cells as texts by column; their document spans are read once the row gives a cell a value
+            # cells as texts by column; a cell's document span is read once the row gives it a value
             cells = row.texts
-            spans = row.spans()
             left = cells[:r] if r is not None else cells
             words: list[int] = []
             amounts: list[int] = []
@@ -109,17 +117,17 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
             else:
                 label_j, label = None, ""
             if words or amounts:
-                tr = new_row(ref, label, spans[label_j] if label_j is not None else None, "income")
+                tr = new_row(ref, label, _span(row, label_j) if label_j is not None else None, "income")
                 tr.is_total = is_total_label(label.split("/")[-1]) or "合计" in label or "总计" in label
                 for j in amounts[:1]:
-                    cell = parser.cell(cells[j], spans[j], label, sides.left_path, "total")
+                    cell = parser.cell(cells[j], _span(row, j), label, sides.left_path, "total")
                     if cell is not None:
                         tr.cells.append(cell)
                 rows.append(tr.build())
             if r is None:
                 continue
             text = cells[r]
-            tr = new_row(ref, text, spans[r], "expenditure")
+            tr = new_row(ref, text, _span(row, r), "expenditure")
             tr.is_total = is_total_label(text) or "合计" in text or "总计" in text
             shift = shifts.get(r)
             for j in range(r + 1, len(cells)):
@@ -131,12 +139,12 @@ def parse_two_sided(parser: TableParser, pieces: list[Piece]) -> tuple[list[Tabl
                         # a second expenditure block on the same line (收支总表 split three ways: 收入 |
                         # 支出-功能分类 | 支出-支出用途): its label starts a row of its own
                         rows.append(tr.build())
-                        tr = new_row(ref, t, spans[j], "expenditure")
+                        tr = new_row(ref, t, _span(row, j), "expenditure")
                         tr.is_total = is_total_label(t) or "合计" in t or "总计" in t
                     continue
                 k = shift(j - r - 1) if shift else j - r - 1
                 path = sides.right_paths[k] if k < len(sides.right_paths) else f"列{k + 1}"
-                cell = parser.cell(t, spans[j], tr.label, path, role_of(parser.kind, path, sides.caption))
+                cell = parser.cell(t, _span(row, j), tr.label, path, role_of(parser.kind, path, sides.caption))
                 if cell is not None:
                     tr.cells.append(cell)
             rows.append(tr.build())
