@@ -152,24 +152,36 @@ def is_row_line(line: str) -> bool:
 
 
 _SPACE_CELL = re.compile(r"\S+(?: \S+)*")
+_new = object.__new__
+
+
+def tsv_row(line: str, offset: int) -> GridRow:
+    """`split_row` of a TSV line (one holding a tab, not starting with '|')."""
+    parts = line.split("\t")
+    # a TSV line without any other whitespace (the usual one) has no cell to strip
+    texts = [p.strip() for p in parts] if _NON_TAB_SPACE.search(line) else parts
+    # GridRow.of_parts(parts, texts, offset, offset, offset + len(line), "tsv") without its calls: one per row
+    row = _new(GridRow)
+    row.texts, row.start, row.end, row.style = texts, offset, offset + len(line), "tsv"
+    row._parts, row._pos, row._cells, row.scan = parts, offset, None, None
+    return row
+
+
+def pipe_row(line: str, offset: int) -> GridRow:
+    """`split_row` of a markdown pipe row (one starting with '|', not a separator)."""
+    first = line.index("|")
+    body_end = line.rfind("|")   # (the last '|' of the line is the last of it stripped)
+    body = line[first + 1:body_end] if body_end > first else line[first + 1:]
+    parts = body.split("|")
+    return GridRow.of_parts(parts, [p.strip() for p in parts], offset + first + 1, offset, offset + len(line),
+                            "pipe")
 
 
 def split_row(line: str, offset: int) -> GridRow | None:
     """Split one line (starting at document offset `offset`) into cells; None for pipe separators."""
     if "\t" in line and not line.lstrip().startswith("|"):
-        parts = line.split("\t")
-        # a TSV line without any other whitespace (the usual one) has no cell to strip
-        texts = [p.strip() for p in parts] if _NON_TAB_SPACE.search(line) else parts
-        return GridRow.of_parts(parts, texts, offset, offset, offset + len(line), "tsv")
-    s = line.strip()
-    if s.startswith("|"):
-        if is_pipe_separator(line):
-            return None
-        first = line.index("|")
-        body_end = line.rstrip().rfind("|")
-        body = line[first + 1:body_end] if body_end > first else line[first + 1:]
-        parts = body.split("|")
-        return GridRow.of_parts(parts, [p.strip() for p in parts], offset + first + 1, offset,
-                                offset + len(line), "pipe")
+        return tsv_row(line, offset)
+    if line.lstrip().startswith("|"):
+        return None if is_pipe_separator(line) else pipe_row(line, offset)
     cells = [GridCell(m.group(0), offset + m.start(), offset + m.end()) for m in _SPACE_CELL.finditer(line)]
     return GridRow(cells, offset, offset + len(line), "spaces")
