@@ -16,7 +16,7 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９．，－＋％", "012
 _AMOUNT_RE = re.compile(r"^[-−–]?\(?\s*(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*\)?$")
 _PLAIN_RE = re.compile(r"^[-−–]?\d+(?:\.\d+)?$")
 # What an amount cell can start with besides a digit: a sign (full-width too) or an opening parenthesis.
-_LEADS = "-−–(－"
+_LEADS = "-−–(－（"
 
 # A number in prose (thousands separators allowed, full-width already folded).
 NUMBER_IN_TEXT_RE = re.compile(r"(?<![\d.])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\d])")
@@ -32,6 +32,11 @@ def parse_amount(text: str | None) -> Decimal | None:
     """Parse a table amount cell ('4,596.71', '140', '-3.2', '（12.00）' style negatives). None if not an amount."""
     if text is None:
         return None
+    if text.isascii() and text[-1:].isdigit() and text[0].isdigit() and len(text) <= 24 \
+            and text.replace(".", "", 1).isdigit():
+        # the usual cell, '4596.71' or '140' (ASCII digits, at most one point, a digit at both ends): what
+        # the checks below accept unchanged, read without them
+        return Decimal(text)
     # stripped before folding (folding maps no character to or from whitespace): an amount starts with a
     # digit, a sign or a parenthesis, so most labels are turned away on their first character unfolded
     s = text.strip()
@@ -41,7 +46,7 @@ def parse_amount(text: str | None) -> Decimal | None:
     if len(s) > 24:
         return None
     negative = False
-    if s.startswith("(") and s.endswith(")"):
+    if s[0] in "(（" and s[-1] in ")）":   # accounting negatives, '(12.00)' or full-width '（12.00）'
         negative, s = True, s[1:-1].strip()
     if not _AMOUNT_RE.match(s):   # (every _PLAIN_RE number matches _AMOUNT_RE too)
         return None
