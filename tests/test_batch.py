@@ -83,3 +83,27 @@ def test_json_documents_are_written_by_the_workers_and_moved_into_place(tmp_path
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{p.stem}.json" for p in SAMPLES[:3])
     for p in SAMPLES[:3]:
         assert (out / f"{p.stem}.json").read_text(encoding="utf-8") == extract_file(p).model_dump_json()
+
+
+def test_extraction_leaves_no_records_in_reference_cycles():
+    """Whatever a document's extraction builds is freed by reference counting when it is done: records left
+    in reference cycles wait for the cyclic collector, whose passes over them cost bulk runs ~7% of their
+    time (the checks' row trees once linked each node to its parent)."""
+    from pydantic import BaseModel
+
+    extract_file(SAMPLES[0])   # imports and caches settled
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for path in SAMPLES:
+            extract_file(path).model_dump_json()
+        gc.collect()
+        cyclic = [o for o in gc.garbage if isinstance(o, BaseModel) or type(o).__module__.startswith("extractor")]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        if enabled:
+            gc.enable()
+    assert cyclic == []

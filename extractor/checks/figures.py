@@ -247,7 +247,7 @@ def functional_top_nodes(ctx: Context, table: Table) -> list[Node]:
     got = ctx.memo.get(key)
     if got is None:
         got = ctx.memo[key] = [n for n in tree_nodes(ctx, table)
-                               if n.kind == "code" and (n.parent is None or n.parent.kind != "code")]
+                               if n.kind == "code" and n.parent_kind != "code"]
     return got  # type: ignore[return-value]
 
 

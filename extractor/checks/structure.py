@@ -195,7 +195,9 @@ class Node:
     kind: str                 # root | unit | code | item
     code: str = ""
     children: list[Node] = field(default_factory=list)
-    parent: Node | None = None
+    # the parent's kind, not the parent: a link back up would make every tree a reference cycle, left for
+    # the cyclic garbage collector to find (with the rows of merged tables it holds) after each document
+    parent_kind: str = ""
 
 
 def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
@@ -223,7 +225,7 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
                 if got is not None:
                     parent = got
                     break
-            node = Node(row, "unit", code, [], parent)
+            node = Node(row, "unit", code, [], parent.kind)
             parent.children.append(node)
             unit_of.setdefault(code, node)
             current_unit, first_of, lengths, outline = node, {}, [], []
@@ -241,7 +243,7 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
                     if got is not None:
                         parent = got
                         break
-            node = Node(row, "code", code, [], parent)
+            node = Node(row, "code", code, [], parent.kind)
             if code not in first_of:
                 first_of[code] = node
                 _add_length(lengths, n)
@@ -259,7 +261,7 @@ def row_tree(table: Table) -> tuple[Node, list[TableRow]]:
                     outline.pop()
                 if outline:
                     parent = outline[-1][1]
-            node = Node(row, "item", code, [], parent)
+            node = Node(row, "item", code, [], parent.kind)
             if level > 0:
                 if code not in first_of:
                     first_of[code] = node
