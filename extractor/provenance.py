@@ -35,15 +35,7 @@ _ALL_FIELDS: dict[type, set[str]] = {}
 def full_record(cls: type, fields: dict[str, Any]) -> Any:
     """`new_record` for a dict holding every field of `cls`. Such records share one fields-set (all of
     the fields): pydantic only ever adds the name of an assigned field to it, which it already holds."""
-    shared = _ALL_FIELDS.get(cls)
-    if shared is None:
-        shared = all_fields(cls)
-    obj = _new(cls)
-    _set_dict(obj, fields)
-    _set_fields_set(obj, shared)
-    _set_extra(obj, None)
-    _set_private(obj, None)
-    return obj
+    return new_record(cls, fields, all_fields(cls))
 
 
 def all_fields(cls: type) -> set[str]:
