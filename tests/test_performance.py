@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from extractor.grid import GridCell
 from extractor.load import normalise_newlines
 from extractor.models import TABLE_NAMES, TableKind
 from extractor.provenance import SourceRef
 from extractor.segment import find_tables, split_lines
-from extractor.tables.performance import extract_indicators, pair_cells
+from extractor.tables.indicator_pairs import pair_texts
+from extractor.tables.performance import extract_indicators
 
 from .conftest import ROOT, SEEDS
 
@@ -286,9 +286,8 @@ PAIR_CASES = [
 
 
 @pytest.mark.parametrize("cells,expected", [c[1:] for c in PAIR_CASES], ids=[c[0] for c in PAIR_CASES])
-def test_pair_cells(cells, expected):
-    grid = [(j, GridCell(t, 0, len(t))) for j, t in enumerate(cells)]
-    got = [(n.text, v.text if v else None) for _, n, v in pair_cells(grid)]
+def test_pair_texts(cells, expected):
+    got = [(name, value) for _, name, value, _ in pair_texts(list(enumerate(cells)))]
     assert got == expected
 
 
